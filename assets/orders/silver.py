@@ -1,0 +1,258 @@
+"""Silver order assets: apply landed changes, keep every version, merge current orders and lines.
+
+One processing run handles everything landed since the watermark (the bronze version whose changes
+are fully processed, kept in the operational database). Every write is idempotent, so a run that
+died half-way is simply run again.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+import polars as pl
+import pyarrow as pa
+from dagster import AssetExecutionContext
+
+from assets.metadata import asset_spec, table_asset_args
+from assets.orders.bronze import ORDER_CHANGES_KEY
+from assets.orders.changes import OrderState, apply_changes, first_seq_after
+from assets.orders.state import (
+    APP_ID,
+    already_written_through,
+    latest_versions_in_range,
+    line_table,
+    load_base_states,
+    outcome_table,
+    version_table,
+)
+from assets.orders.validation import ValidatedBatch, check_rules, parse_changes
+from assets.resources import LakeResource, OperationalDatabase, OrderPolicy
+from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
+from storage.contacts import resolve_match_keys
+from storage.jobs import mark_processing
+from storage.lake import Lake
+from storage.watermarks import get_watermark
+
+WATERMARK = "order_changes"
+"""Name of the watermark: bronze `order_changes` version fully processed into the order view."""
+
+RULES_CHECK = "changes_follow_business_rules"
+
+
+@dg.multi_asset(
+    specs=[
+        asset_spec(ORDER_VERSIONS, deps=[ORDER_CHANGES_KEY]),
+        asset_spec(ORDER_CHANGE_OUTCOMES, deps=[ORDER_CHANGES_KEY]),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            RULES_CHECK,
+            asset=ORDER_CHANGE_OUTCOMES.name,
+            description="Landed changes pass the pandera business-rule models (SPEC 2.1).",
+        )
+    ],
+    pool=ORDER_VERSIONS.name,
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL),
+)
+def apply_order_changes(
+    context: AssetExecutionContext,
+    lake: LakeResource,
+    database: OperationalDatabase,
+    order_policy: OrderPolicy,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Validate the changes landed since the watermark and apply them in landing order."""
+    with database.session() as session:
+        watermark = get_watermark(session, WATERMARK)
+    through = lake.lake.version(ORDER_CHANGES)
+    rows = lake.lake.read_changes(ORDER_CHANGES, watermark, through)
+    batch = parse_changes(rows)
+    check_rules(batch, order_policy.statuses)
+    with database.session() as session:
+        mark_processing(session, [change.job_id for change in batch.changes])
+    context.log.info(
+        "applying %d changes from bronze versions %d..%d", len(rows), watermark + 1, through
+    )
+
+    base = load_base_states(lake.lake, rows["order_id"].unique().to_list(), watermark)
+    resolver = _contact_resolver(database, batch, base)
+    applied = apply_changes(batch.changes, base, batch.rejected, resolver)
+
+    processed_at = datetime.now(UTC)
+    versions = version_table(applied.versions, processed_at)
+    outcomes = outcome_table(
+        applied.outcomes, dict(zip(rows["job_id"], rows["api_key_id"], strict=True)), processed_at
+    )
+    appended_versions = _append_new(lake.lake, ORDER_VERSIONS, versions, watermark, through)
+    appended_outcomes = _append_new(lake.lake, ORDER_CHANGE_OUTCOMES, outcomes, watermark, through)
+
+    failed = sum(not outcome.succeeded for outcome in applied.outcomes)
+    batch_metadata = {"bronze_after_version": watermark, "bronze_through_version": through}
+    yield dg.MaterializeResult(
+        asset_key=ORDER_VERSIONS.name,
+        metadata={
+            **batch_metadata,
+            "versions_appended": appended_versions,
+            "dagster/row_count": lake.lake.table(ORDER_VERSIONS).count(),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=ORDER_CHANGE_OUTCOMES.name,
+        metadata={
+            **batch_metadata,
+            "changes": len(applied.outcomes),
+            "succeeded": len(applied.outcomes) - failed,
+            "failed": failed,
+            "contact_missing": sum(bool(outcome.warnings) for outcome in applied.outcomes),
+            "outcomes_appended": appended_outcomes,
+        },
+    )
+    yield _rules_check(batch)
+
+
+def _contact_resolver(
+    database: OperationalDatabase, batch: ValidatedBatch, base: dict[str, OrderState]
+):
+    """Resolve every contact the batch may need in one query, then look up from memory."""
+    documents = [state.document for state in base.values()]
+    documents += [
+        change.payload.model_dump(by_alias=True, include={"contact"}, mode="json")
+        for change in batch.changes
+        if change.payload is not None and hasattr(change.payload, "contact")
+    ]
+    keys = {_contact_key(document) for document in documents} - {None}
+    with database.session() as session:
+        resolved = resolve_match_keys(session, keys)  # type: ignore[arg-type]
+
+    def resolve(document: dict[str, Any]) -> str | None:
+        key = _contact_key(document)
+        return resolved.get(key) if key else None
+
+    return resolve
+
+
+def _contact_key(document: dict[str, Any]) -> tuple[str, str] | None:
+    contact = document.get("contact")
+    if not contact:
+        return None
+    return contact["matchKeyType"], contact["matchKey"]
+
+
+def _append_new(lake: Lake, spec: Any, table: pa.Table, watermark: int, through: int) -> int:
+    """Append the rows a previous attempt at this batch did not already write; returns the count."""
+    done = already_written_through(lake, spec, watermark)
+    if through <= done:
+        return 0
+    fresh = table.filter(pa.compute.greater_equal(table["change_seq"], first_seq_after(done)))
+    if fresh.num_rows:
+        lake.append(spec, fresh, app_transaction=(APP_ID, through))
+    return fresh.num_rows
+
+
+def _rules_check(batch: ValidatedBatch) -> dg.AssetCheckResult:
+    counts = batch.error_counts
+    return dg.AssetCheckResult(
+        check_name=RULES_CHECK,
+        asset_key=ORDER_CHANGE_OUTCOMES.name,
+        passed=not batch.rejected,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "changes": len(batch.changes),
+            "rejected_changes": len(batch.rejected),
+            **{f"errors.{code}": n for code, n in sorted(counts.items())},
+        },
+        description="Rejected changes fail their jobs; the rest of the batch is applied.",
+    )
+
+
+def processed_through(lake: Lake) -> int:
+    """The bronze version through which changes have been applied (outcomes written)."""
+    return lake.app_version(ORDER_CHANGE_OUTCOMES, APP_ID) or 0
+
+
+RETRY = dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL)
+"""Retries cover a lost commit race on a table (another writer won) and passing storage faults."""
+
+
+def _batch_range(lake: LakeResource, database: OperationalDatabase) -> tuple[int, int]:
+    with database.session() as session:
+        watermark = get_watermark(session, WATERMARK)
+    return watermark, processed_through(lake.lake)
+
+
+def _merge_source(latest: pl.DataFrame, columns: list[str]) -> pa.Table:
+    return latest.select(*columns, "is_deleted").to_arrow()
+
+
+@dg.asset(
+    **table_asset_args(ORDERS, deps=[ORDER_VERSIONS.name, ORDER_CHANGE_OUTCOMES.name]),
+    pool=ORDERS.name,
+    retry_policy=RETRY,
+)
+def orders(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
+    """Upsert the newest version of each changed order; delete orders whose newest is a delete."""
+    watermark, through = _batch_range(lake, database)
+    latest = latest_versions_in_range(lake.lake, watermark, through)
+    metrics: dict[str, int] = {}
+    if not latest.is_empty():
+        columns = {name: f"s.{name}" for name in ORDERS.column_names}
+        metrics = lake.lake.merge(
+            ORDERS,
+            _merge_source(latest, ORDERS.column_names),
+            predicate="t.order_id = s.order_id",
+            clauses=lambda merge: (
+                merge.when_matched_delete("s.is_deleted AND s.change_seq > t.change_seq")
+                .when_matched_update(columns, "NOT s.is_deleted AND s.change_seq > t.change_seq")
+                .when_not_matched_insert(columns, "NOT s.is_deleted")
+            ),
+            app_transaction=(APP_ID, through),
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "bronze_through_version": through,
+            "orders_changed": latest.height,
+            "rows_inserted": metrics.get("num_target_rows_inserted", 0),
+            "rows_updated": metrics.get("num_target_rows_updated", 0),
+            "rows_deleted": metrics.get("num_target_rows_deleted", 0),
+            "dagster/row_count": lake.lake.table(ORDERS).count(),
+        }
+    )
+
+
+@dg.asset(
+    **table_asset_args(ORDER_LINES, deps=[ORDER_VERSIONS.name, ORDER_CHANGE_OUTCOMES.name]),
+    pool=ORDER_LINES.name,
+    retry_policy=RETRY,
+)
+def order_lines(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
+    """Replace the lines of every changed order with those of its newest version."""
+    watermark, through = _batch_range(lake, database)
+    latest = latest_versions_in_range(lake.lake, watermark, through)
+    deleted = inserted = 0
+    if not latest.is_empty():
+        # Two idempotent merges: drop lines of older versions, then add the newest lines.
+        stale = lake.lake.merge(
+            ORDER_LINES,
+            latest.select("order_id", "change_seq").to_arrow(),
+            predicate="t.order_id = s.order_id",
+            clauses=lambda merge: merge.when_matched_delete("t.change_seq < s.change_seq"),
+        )
+        lines = line_table(latest)
+        added = lake.lake.merge(
+            ORDER_LINES,
+            lines,
+            predicate="t.order_id = s.order_id AND t.line_number = s.line_number",
+            clauses=lambda merge: merge.when_not_matched_insert_all(),
+            app_transaction=(APP_ID, through),
+        )
+        deleted = stale.get("num_target_rows_deleted", 0)
+        inserted = added.get("num_target_rows_inserted", 0)
+    return dg.MaterializeResult(
+        metadata={
+            "bronze_through_version": through,
+            "orders_changed": latest.height,
+            "lines_deleted": deleted,
+            "lines_inserted": inserted,
+            "dagster/row_count": lake.lake.table(ORDER_LINES).count(),
+        }
+    )

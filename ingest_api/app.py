@@ -1,0 +1,70 @@
+"""The intake: `create_app(settings)` builds the FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ingest_api.errors import install_error_handlers
+from ingest_api.landing import GroupCommitter
+from ingest_api.routes import contacts, integration_log, order_jobs, orders
+from schemas.tables import ORDER_CHANGES
+from storage.apikeys import ensure_bootstrap_key
+from storage.db import migrate, session_scope
+from storage.lake import Lake
+from storage.settings import EngageSettings
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v3"
+
+
+def prepare_storage(settings: EngageSettings) -> None:
+    """Migrate the operational database and create the bootstrap key, if configured."""
+    migrate(settings.resolved_database_url)
+    if settings.bootstrap_api_key is not None:
+        with session_scope(settings.resolved_database_url) as session:
+            ensure_bootstrap_key(session, settings.bootstrap_api_key.get_secret_value())
+
+
+def create_app(settings: EngageSettings | None = None) -> FastAPI:
+    settings = settings or EngageSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_storage(settings)
+        lake = Lake(settings.resolved_lake_uri)
+        committers = {
+            spec.name: GroupCommitter(
+                lake,
+                settings.resolved_database_url,
+                spec,
+                max_rows=settings.group_commit_max_rows,
+                max_wait_seconds=settings.group_commit_max_wait_ms / 1000,
+            )
+            for spec in (ORDER_CHANGES,)
+        }
+        for committer in committers.values():
+            await committer.start()
+        app.state.committers = committers
+        try:
+            yield
+        finally:
+            for committer in committers.values():
+                await committer.stop()
+
+    app = FastAPI(
+        title="engage-orders",
+        version="3",
+        summary="Orders and transactions intake, compatible with the Engage Orders v3 API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    # The jobs router goes first so that /orders/jobs is not read as an order called "jobs".
+    for router in (order_jobs.router, orders.router, integration_log.router, contacts.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

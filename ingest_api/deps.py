@@ -1,0 +1,80 @@
+"""FastAPI dependencies: settings, database sessions, the calling API key and its scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from ingest_api.errors import ProblemError
+from ingest_api.landing import GroupCommitter
+from storage.apikeys import Principal, Scope, authenticate
+from storage.db import session_factory
+from storage.settings import EngageSettings
+
+
+def get_settings(request: Request) -> EngageSettings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[EngageSettings, Depends(get_settings)]
+
+
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    session = session_factory(settings.resolved_database_url)()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    session: SessionDep,
+    apikey: Annotated[str | None, Header(alias="apikey", include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(alias="x-api-key", include_in_schema=False)] = None,
+) -> Principal:
+    key = apikey or x_api_key
+    if not key:
+        raise ProblemError(
+            401,
+            "Unauthorized",
+            "Send your API key in the 'apikey' header.",
+            headers={"WWW-Authenticate": "apikey"},
+            code="MissingApiKey",
+        )
+    principal = authenticate(session, key)
+    if principal is None:
+        raise ProblemError(
+            401,
+            "Unauthorized",
+            "The API key is unknown or revoked.",
+            headers={"WWW-Authenticate": "apikey"},
+            code="InvalidApiKey",
+        )
+    return principal
+
+
+def require_scope(*scopes: Scope) -> Callable[[Principal], Principal]:
+    """A dependency that admits a key holding any of `scopes` (or admin)."""
+
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if any(principal.allows(scope) for scope in scopes):
+            return principal
+        needed = " or ".join(scope.value for scope in scopes)
+        raise ProblemError(
+            403, "Forbidden", f"This API key lacks the scope {needed}.", code="MissingScope"
+        )
+
+    return check
+
+
+def get_order_committer(request: Request) -> GroupCommitter:
+    return request.app.state.committers["order_changes"]
+
+
+OrderCommitterDep = Annotated[GroupCommitter, Depends(get_order_committer)]

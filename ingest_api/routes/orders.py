@@ -1,0 +1,209 @@
+"""Orders v3: asynchronous writes landed in bronze, and reads of the processed order view."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from ingest_api.body import parse_json, read_json
+from ingest_api.deps import OrderCommitterDep, SessionDep, SettingsDep, require_scope
+from ingest_api.errors import ProblemError, format_error
+from ingest_api.landing import GroupCommitter, LandingFailed
+from schemas.common import Identifier
+from schemas.jobs import Accepted
+from schemas.orders import (
+    ChangeDelivery,
+    ChangeStatus,
+    ContactReference,
+    Order,
+    change_status_rule_errors,
+    order_rule_errors,
+)
+from schemas.paging import DEFAULT_COUNT, MAX_COUNT, Link, page_links
+from schemas.problems import FieldError
+from storage.apikeys import Principal, Scope
+from storage.contacts import get_live_contact
+from storage.jobs import NewJob
+from storage.models import OrderView
+from storage.order_view import get_order, list_for_contact
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+Writer = Annotated[Principal, Depends(require_scope(Scope.ORDERS_WRITE))]
+Reader = Annotated[Principal, Depends(require_scope(Scope.ORDERS_READ))]
+OrderIdPath = Annotated[Identifier, Path(alias="orderId", description="The integrator's order id.")]
+
+
+def _if_match(request: Request) -> str | None:
+    """The versionTag a write requires, from an `If-Match` header ("tag", W/"tag" or tag)."""
+    value = request.headers.get("if-match")
+    if value is None or value.strip() == "*":
+        return None
+    value = value.strip().removeprefix("W/").strip('"')
+    return value or None
+
+
+async def _land(
+    request: Request,
+    committer: GroupCommitter,
+    principal: Principal,
+    order_id: str,
+    change_type: str,
+    body: bytes | None,
+    contact: ContactReference | None,
+) -> JSONResponse:
+    job_id = str(uuid.uuid4())
+    row: dict[str, Any] = {
+        "job_id": job_id,
+        "order_id": order_id,
+        "change_type": change_type,
+        "api_key_id": principal.key_id,
+        "if_match": _if_match(request),
+        "body": body.decode() if body is not None else None,
+        "contact_match_key": contact.match_key if contact else None,
+        "contact_match_key_type": contact.match_key_type.value if contact else None,
+    }
+    job = NewJob(job_id, "orders", order_id, change_type, principal.key_id)
+    try:
+        await committer.land(row, job)
+    except LandingFailed:
+        raise ProblemError(
+            503,
+            "Service Unavailable",
+            "The change could not be stored; nothing was accepted. Retry later.",
+            headers={"Retry-After": "10"},
+            code="LandingFailed",
+        ) from None
+    status_url = f"/api/v3/orders/jobs/{job_id}"
+    accepted = Accepted(job_id=job_id, links=[Link(href=status_url, rel="status")])
+    return JSONResponse(
+        accepted.model_dump(by_alias=True), status_code=202, headers={"Location": status_url}
+    )
+
+
+def _check_rules(errors: list[FieldError]) -> None:
+    if errors:
+        raise format_error(errors)
+
+
+@router.post("", status_code=202, response_model=Accepted, summary="Create an order")
+async def create_order(
+    request: Request, settings: SettingsDep, principal: Writer, committer: OrderCommitterDep
+) -> JSONResponse:
+    """Land a new order; its job fails with `OrderAlreadyExists` if the order exists with other
+    content (an identical retry succeeds with the existing versionTag)."""
+    body = await read_json(request, settings.max_body_bytes)
+    order = parse_json(Order, body)
+    _check_rules(order_rule_errors(order, settings.order_statuses))
+    return await _land(request, committer, principal, order.order_id, "create", body, order.contact)
+
+
+@router.put("/{orderId}", status_code=202, response_model=Accepted, summary="Replace an order")
+async def replace_order(
+    request: Request,
+    order_id: OrderIdPath,
+    settings: SettingsDep,
+    principal: Writer,
+    committer: OrderCommitterDep,
+) -> JSONResponse:
+    """Replace the whole order (creating it if unknown); an identical body makes no new version."""
+    body = await read_json(request, settings.max_body_bytes)
+    order = parse_json(Order, body)
+    errors = order_rule_errors(order, settings.order_statuses)
+    if order.order_id != order_id:
+        errors.append(
+            FieldError(
+                path="/orderId",
+                code="OrderIdMismatch",
+                message="Must equal the orderId in the URL.",
+            )
+        )
+    _check_rules(errors)
+    return await _land(request, committer, principal, order_id, "replace", body, order.contact)
+
+
+@router.delete("/{orderId}", status_code=202, response_model=Accepted, summary="Delete an order")
+async def delete_order(
+    request: Request, order_id: OrderIdPath, principal: Writer, committer: OrderCommitterDep
+) -> JSONResponse:
+    return await _land(request, committer, principal, order_id, "delete", None, None)
+
+
+@router.post(
+    "/{orderId}/change-status", status_code=202, response_model=Accepted, summary="Change status"
+)
+async def change_status(
+    request: Request,
+    order_id: OrderIdPath,
+    settings: SettingsDep,
+    principal: Writer,
+    committer: OrderCommitterDep,
+) -> JSONResponse:
+    body = await read_json(request, settings.max_body_bytes)
+    change = parse_json(ChangeStatus, body)
+    _check_rules(change_status_rule_errors(change, settings.order_statuses))
+    return await _land(request, committer, principal, order_id, "change_status", body, None)
+
+
+@router.post(
+    "/{orderId}/change-delivery",
+    status_code=202,
+    response_model=Accepted,
+    summary="Change delivery",
+)
+async def change_delivery(
+    request: Request,
+    order_id: OrderIdPath,
+    settings: SettingsDep,
+    principal: Writer,
+    committer: OrderCommitterDep,
+) -> JSONResponse:
+    body = await read_json(request, settings.max_body_bytes)
+    parse_json(ChangeDelivery, body)
+    return await _land(request, committer, principal, order_id, "change_delivery", body, None)
+
+
+@router.get("/{orderId}", summary="Read the current processed order")
+def read_order(
+    order_id: OrderIdPath,
+    session: SessionDep,
+    _reader: Reader,
+    contact_id: Annotated[str | None, Query(alias="contactId")] = None,
+) -> Response:
+    """The order's current processed version with its `versionTag` (also sent as `ETag`)."""
+    view = get_order(session, order_id)
+    if view is None or (contact_id is not None and (view.contact_id or "") != contact_id.lower()):
+        raise ProblemError(404, "Not Found", "No such order.", code="OrderNotFound")
+    return JSONResponse(_order_json(view), headers={"ETag": f'"{view.version_tag}"'})
+
+
+@router.get("", summary="List a contact's orders, newest first")
+def list_orders(
+    session: SessionDep,
+    _reader: Reader,
+    contact_id: Annotated[str, Query(alias="contactId")],
+    offset: Annotated[int, Query(ge=0)] = 0,
+    count: Annotated[int, Query(ge=1, le=MAX_COUNT)] = DEFAULT_COUNT,
+) -> Response:
+    if get_live_contact(session, contact_id) is None:
+        raise ProblemError(404, "Not Found", "No such contact.", code="ContactNotFound")
+    views, total = list_for_contact(session, contact_id.lower(), offset, count)
+    links = page_links("/api/v3/orders", {"contactId": contact_id}, offset, count, total)
+    return JSONResponse(
+        {
+            "items": [_order_json(view) for view in views],
+            "totalCount": total,
+            "offset": offset,
+            "count": count,
+            "links": [link.model_dump() for link in links],
+        }
+    )
+
+
+def _order_json(view: OrderView) -> dict[str, Any]:
+    document = json.loads(view.document)
+    return {**document, "versionTag": view.version_tag, "contactId": view.contact_id}

@@ -1,0 +1,99 @@
+"""Engine, sessions and migrations of the operational database."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+MIGRATION_ATTEMPTS = 5
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """One pooled engine per URL and process."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the intake write while the pipeline and readers read; FULL sync because a 202 must
+    # survive a crash; secure_delete so erased rows do not linger in free pages.
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=FULL",
+        "foreign_keys=ON",
+        "busy_timeout=30000",
+        "secure_delete=ON",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+@cache
+def session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = session_factory(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("storage") / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(url: str) -> None:
+    """Bring the schema to the newest revision.
+
+    Every process calls this at start; when two race on a fresh database one of them fails on
+    "already exists" and simply tries again once the other is done.
+    """
+    for attempt in range(1, MIGRATION_ATTEMPTS + 1):
+        try:
+            command.upgrade(alembic_config(url), "head")
+            return
+        except DBAPIError:
+            if attempt == MIGRATION_ATTEMPTS:
+                raise
+            log.warning("migration raced another process; retrying")
+            time.sleep(0.2 * attempt)
+
+
+def ping(url: str) -> None:
+    with engine_for(url).connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -1,0 +1,74 @@
+"""The integration log: processing warnings and errors an integrator reads back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from storage.models import IntegrationLogEntry
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    type: str
+    severity: str
+    code: str
+    message: str
+    job_id: str | None
+    order_id: str | None
+
+
+def write_entries(session: Session, entries: Sequence[LogEntry]) -> None:
+    """Insert entries once: an entry for a (job, code) pair already logged is skipped."""
+    keyed = [entry for entry in entries if entry.job_id is not None]
+    existing: set[tuple[str, str]] = set()
+    for start in range(0, len(keyed), 400):
+        chunk = keyed[start : start + 400]
+        pairs = [(entry.job_id, entry.code) for entry in chunk]
+        existing.update(
+            session.execute(
+                select(IntegrationLogEntry.job_id, IntegrationLogEntry.code).where(
+                    tuple_(IntegrationLogEntry.job_id, IntegrationLogEntry.code).in_(pairs)
+                )
+            ).tuples()
+        )
+    session.add_all(
+        IntegrationLogEntry(
+            type=entry.type,
+            severity=entry.severity,
+            code=entry.code,
+            message=entry.message,
+            job_id=entry.job_id,
+            order_id=entry.order_id,
+        )
+        for entry in entries
+        if (entry.job_id, entry.code) not in existing
+    )
+
+
+def list_entries(
+    session: Session,
+    type_: str | None,
+    severity: str | None,
+    since: datetime | None,
+    offset: int,
+    count: int,
+) -> tuple[list[IntegrationLogEntry], int]:
+    query = select(IntegrationLogEntry)
+    if type_ is not None:
+        query = query.where(IntegrationLogEntry.type == type_)
+    if severity is not None:
+        query = query.where(IntegrationLogEntry.severity == severity)
+    if since is not None:
+        query = query.where(IntegrationLogEntry.created_at >= since)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(IntegrationLogEntry.created_at.desc(), IntegrationLogEntry.id.desc())
+        .offset(offset)
+        .limit(count)
+    )
+    return list(rows), total

@@ -1,0 +1,211 @@
+"""Delta Lake access shared by the intake and the pipeline: table URIs, appends, merges, scans.
+
+Every write goes through here so that tables are always created with the catalogue's properties
+(statistics kept off personal columns), local commits are fsynced before we acknowledge anything,
+and commit conflicts between concurrent writers are retried in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+from deltalake import (
+    ColumnProperties,
+    CommitProperties,
+    DeltaTable,
+    Transaction,
+    WriterProperties,
+    write_deltalake,
+)
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.table import TableMerger
+
+from schemas.tables import TableSpec
+
+log = logging.getLogger(__name__)
+
+MERGE_RETRIES = 5
+
+
+class Lake:
+    """The Delta tables under one root URI (a local folder or object storage)."""
+
+    def __init__(self, root_uri: str, storage_options: dict[str, str] | None = None) -> None:
+        self.root_uri = root_uri.rstrip("/")
+        self.storage_options = storage_options or None
+        self._tables: dict[str, DeltaTable] = {}
+
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.root_uri or self.root_uri.startswith("file://")
+
+    def uri(self, spec: TableSpec) -> str:
+        return f"{self.root_uri}/{spec.path}"
+
+    def ensure(self, spec: TableSpec) -> DeltaTable:
+        """Open the table, creating it with the catalogue's schema and properties if missing."""
+        table = self._tables.get(spec.path)
+        if table is not None:
+            return table
+        if self.is_local:
+            Path(self.uri(spec)).mkdir(parents=True, exist_ok=True)
+        table = DeltaTable.create(
+            self.uri(spec),
+            spec.arrow_schema,
+            mode="ignore",
+            partition_by=list(spec.partition_by) or None,
+            name=spec.name,
+            description=spec.description,
+            configuration=spec.configuration(),
+            storage_options=self.storage_options,
+        )
+        self._tables[spec.path] = table
+        return table
+
+    def table(self, spec: TableSpec) -> DeltaTable:
+        """The table at its newest version."""
+        table = self.ensure(spec)
+        table.update_incremental()
+        return table
+
+    def exists(self, spec: TableSpec) -> bool:
+        try:
+            DeltaTable(self.uri(spec), storage_options=self.storage_options)
+        except TableNotFoundError:
+            return False
+        return True
+
+    def version(self, spec: TableSpec) -> int:
+        return self.table(spec).version()
+
+    def app_version(self, spec: TableSpec, app_id: str) -> int | None:
+        """The last source version an application committed into this table (Delta `txn`)."""
+        return self.table(spec).transaction_version(app_id)
+
+    def append(
+        self, spec: TableSpec, data: pa.Table, app_transaction: tuple[str, int] | None = None
+    ) -> int:
+        """Append rows in one commit; return the table version after it. Durable on return."""
+        table = self.table(spec)
+        before = table.version()
+        write_deltalake(
+            table,
+            data.select(spec.column_names).cast(spec.arrow_schema),
+            mode="append",
+            writer_properties=self.writer_properties(spec),
+            commit_properties=_commit_properties(app_transaction),
+        )
+        table.update_incremental()
+        if self.is_local:
+            _fsync_commits(Path(self.uri(spec)), before + 1, table.version())
+        return table.version()
+
+    def merge(
+        self,
+        spec: TableSpec,
+        source: pa.Table,
+        predicate: str,
+        clauses: Callable[[TableMerger], TableMerger],
+        app_transaction: tuple[str, int] | None = None,
+    ) -> dict[str, int]:
+        """MERGE `source` (alias `s`) into the table (alias `t`), retrying commit conflicts.
+
+        The source may carry extra columns for the clauses (e.g. a deletion flag).
+
+        Callers make their clauses idempotent, so a retry after a conflict, or a re-run after a
+        crash, converges to the same table.
+        """
+        for attempt in range(1, MERGE_RETRIES + 1):
+            table = self.table(spec)
+            merger = table.merge(
+                source,
+                predicate=predicate,
+                source_alias="s",
+                target_alias="t",
+                writer_properties=self.writer_properties(spec),
+                commit_properties=_commit_properties(app_transaction),
+                streamed_exec=False,
+            )
+            try:
+                metrics = clauses(merger).execute()
+            except CommitFailedError:
+                if attempt == MERGE_RETRIES:
+                    raise
+                log.warning("commit conflict on %s, retry %d", spec.path, attempt)
+                time.sleep(0.05 * attempt)
+                continue
+            return {key: value for key, value in metrics.items() if isinstance(value, int)}
+        raise AssertionError("unreachable")
+
+    def scan(self, spec: TableSpec) -> pl.LazyFrame:
+        """A lazy polars scan of the table's newest version (the table is created if missing)."""
+        table = self.table(spec)
+        return pl.scan_delta(table, storage_options=self.storage_options)
+
+    def read_changes(
+        self, spec: TableSpec, after_version: int, through_version: int
+    ) -> pl.DataFrame:
+        """Rows appended by the commits in (after_version, through_version] (change data feed)."""
+        if through_version <= after_version:
+            return pl.DataFrame(schema=pl.Schema(spec.arrow_schema)).with_columns(
+                pl.lit(0, pl.Int64).alias("_commit_version")
+            )
+        reader = self.table(spec).load_cdf(
+            starting_version=after_version + 1, ending_version=through_version
+        )
+        frame = pl.DataFrame(reader.read_all())
+        return frame.filter(pl.col("_change_type") == "insert").select(
+            *spec.column_names, pl.col("_commit_version").cast(pl.Int64)
+        )
+
+    def writer_properties(self, spec: TableSpec) -> WriterProperties:
+        """Parquet footers get no min/max statistics for personal columns either."""
+        no_stats = ColumnProperties(statistics_enabled="NONE")
+        return WriterProperties(
+            compression="ZSTD",
+            column_properties={name: no_stats for name in spec.personal_columns},
+        )
+
+
+def _commit_properties(app_transaction: tuple[str, int] | None) -> CommitProperties | None:
+    if app_transaction is None:
+        return None
+    app_id, version = app_transaction
+    return CommitProperties(app_transactions=[Transaction(app_id, version)])
+
+
+def _fsync_commits(table_path: Path, first: int, last: int) -> None:
+    """fsync the data files and log entries of commits first..last, then their directories.
+
+    delta-rs writes local files without fsync; a 202 promises the change survives a crash, so the
+    commit must be on disk, not only in the page cache.
+    """
+    log_dir = table_path / "_delta_log"
+    directories = {log_dir, table_path}
+    for version in range(first, last + 1):
+        entry = log_dir / f"{version:020d}.json"
+        for line in entry.read_text().splitlines():
+            add = json.loads(line).get("add")
+            if add:
+                data_file = table_path / add["path"]
+                _fsync_path(data_file)
+                directories.add(data_file.parent)
+        _fsync_path(entry)
+    for directory in directories:
+        _fsync_path(directory)
+
+
+def _fsync_path(path: Path) -> None:
+    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

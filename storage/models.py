@@ -1,0 +1,185 @@
+"""Tables of the operational database (SQLite by default, PostgreSQL in production).
+
+It holds what the HTTP API serves synchronously: API keys, contacts, jobs and their outcome, the
+integration log and the order view. The lake stays the history; this is the serving side.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ApiKey(Base):
+    """An integrator's key: only its SHA-256 hash is stored; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[str] = mapped_column(String(500), doc="Space-separated scopes.")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+_LIVE = text("deleted_at IS NULL")
+_CONTACT_KEYS = ("email", "mobile_phone", "external_id", "member_number", "social_security_number")
+
+
+class Contact(Base):
+    """A contact (customer). Key fields are unique among live (not soft-deleted) contacts."""
+
+    __tablename__ = "contacts"
+    __table_args__ = tuple(
+        Index(
+            f"uq_contacts_live_{key}",
+            key,
+            unique=True,
+            sqlite_where=_LIVE,
+            postgresql_where=_LIVE,
+        )
+        for key in _CONTACT_KEYS
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    contact_type: Mapped[str] = mapped_column(String(32), default="Member")
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    mobile_phone: Mapped[str | None] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    member_number: Mapped[str | None] = mapped_column(String(255))
+    social_security_number: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(255))
+    zip_code: Mapped[str | None] = mapped_column(String(32))
+    city: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(255))
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    birth_day: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Job(Base):
+    """One accepted write and its outcome; what `GET /orders/jobs/{jobId}` answers."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_status_created_at", "status", "created_at"),
+        Index("ix_jobs_created_at", "created_at"),
+    )
+
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(32), doc="orders, receipts, ...")
+    order_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    change_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    api_key_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    version_tag: Mapped[str | None] = mapped_column(String(32))
+    errors: Mapped[str | None] = mapped_column(Text, doc="JSON list of field errors.")
+
+
+class IntegrationLogEntry(Base):
+    """A warning or error from processing, for the integrator (never holds personal data)."""
+
+    __tablename__ = "integration_log"
+    __table_args__ = (
+        UniqueConstraint("job_id", "code"),
+        Index("ix_integration_log_type_created_at", "type", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), doc="Orders, Receipts, Actions, ...")
+    severity: Mapped[str] = mapped_column(String(16), doc="Warning or Error.")
+    code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OrderView(Base):
+    """The current processed version of each live order, as the GET endpoints serve it."""
+
+    __tablename__ = "order_view"
+    __table_args__ = (Index("ix_order_view_contact_id_created_at", "contact_id", "created_at"),)
+
+    order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    contact_id: Mapped[str | None] = mapped_column(String(36))
+    version_tag: Mapped[str] = mapped_column(String(32))
+    version_number: Mapped[int] = mapped_column(BigInteger)
+    change_seq: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    document: Mapped[str] = mapped_column(Text, doc="The order version as Orders v3 JSON.")
+
+
+class PipelineWatermark(Base):
+    """How far a pipeline has fully processed a bronze table (its Delta version)."""
+
+    __tablename__ = "pipeline_watermarks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,56 @@
+"""Settings shared by the intake, the pipeline and the CLI.
+
+Everything comes from ``ENGAGE_*`` environment variables so that one process environment configures
+every component the same way; defaults give the embedded single-machine set-up under ``./.engage``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EngageSettings(BaseSettings):
+    """The product's configuration (``ENGAGE_`` prefix)."""
+
+    model_config = SettingsConfigDict(env_prefix="ENGAGE_", extra="ignore", frozen=True)
+
+    home: Path = Field(default=Path(".engage"), description="Root folder of the embedded set-up.")
+    lake_uri: str | None = Field(
+        default=None, description="Root URI of the Delta tables; default `$ENGAGE_HOME/lake`."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the operational database; default SQLite."
+    )
+    bootstrap_api_key: SecretStr | None = Field(
+        default=None, description="If set, an admin key with exactly this value exists."
+    )
+    order_statuses: tuple[str, ...] = ("InProgress", "Completed", "Cancelled")
+    ongoing_statuses: tuple[str, ...] = ("InProgress",)
+    max_body_bytes: int = 1024 * 1024
+    group_commit_max_rows: int = 2000
+    group_commit_max_wait_ms: float = Field(
+        default=2.0,
+        description="How long the first request of a batch waits for company before committing.",
+    )
+
+    @property
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def resolved_lake_uri(self) -> str:
+        """Lake root; a plain path is made absolute so every process agrees on it."""
+        if self.lake_uri is None:
+            return str(self.resolved_home / "lake")
+        if "://" in self.lake_uri:
+            return self.lake_uri.rstrip("/")
+        return str(Path(self.lake_uri).expanduser().resolve())
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_home / 'engage.db'}"
