@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ingest_api.errors import ProblemError
 from ingest_api.landing import GroupCommitter
 from storage.apikeys import Principal, Scope, authenticate
-from storage.db import session_factory
+from storage.db import session_factory, session_scope
 from storage.settings import EngageSettings
 
 
@@ -34,7 +34,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_principal(
-    session: SessionDep,
+    settings: SettingsDep,
     apikey: Annotated[str | None, Header(alias="apikey", include_in_schema=False)] = None,
     x_api_key: Annotated[str | None, Header(alias="x-api-key", include_in_schema=False)] = None,
 ) -> Principal:
@@ -47,7 +47,10 @@ def get_principal(
             headers={"WWW-Authenticate": "apikey"},
             code="MissingApiKey",
         )
-    principal = authenticate(session, key)
+    # A short session of its own: a write request then holds no connection while it waits for
+    # its group commit, so a burst of writers cannot exhaust the pool.
+    with session_scope(settings.resolved_database_url) as session:
+        principal = authenticate(session, key)
     if principal is None:
         raise ProblemError(
             401,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from schemas.orders import Order
@@ -44,7 +46,7 @@ def state_columns(document: dict[str, Any]) -> dict[str, Any]:
     lines = _lines(document)
     sub_total = document.get("lineItems", {}).get("subTotal")
     if sub_total is None:
-        sub_total = sum(float(line["totalPrice"]) for line in lines)
+        sub_total = _exact_sum(line["totalPrice"] for line in lines)
     contact = document.get("contact", {})
     return {
         "contact_match_key": contact.get("matchKey"),
@@ -92,7 +94,12 @@ def _line_row(index: int, line: dict[str, Any]) -> dict[str, Any]:
 def _sum_amounts(collection: dict[str, Any] | None) -> float | None:
     if not collection or not collection.get("items"):
         return None
-    return float(sum(item["amount"] for item in collection["items"]))
+    return _exact_sum(item["amount"] for item in collection["items"])
+
+
+def _exact_sum(amounts: Iterable[float]) -> float:
+    """Sum money values as the decimals they were sent as (0.1 + 0.2 is 0.3, not 0.3000...04)."""
+    return float(sum((Decimal(str(amount)) for amount in amounts), Decimal(0)))
 
 
 def _lines(document: dict[str, Any]) -> list[dict[str, Any]]:
