@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
+from sqlalchemy import Table
 
 from schemas.tables import TableSpec
 
@@ -29,6 +30,24 @@ def table_spec_metadata(spec: TableSpec) -> dict[str, Any]:
         "dagster/table_name": f"{spec.layer}.{spec.name}",
         "key": ", ".join(spec.key),
         "personal_columns": ", ".join(spec.personal_columns) or "none",
+    }
+
+
+def database_table_metadata(table: Table) -> dict[str, Any]:
+    """Column schema of an operational-database table, from its SQLAlchemy definition."""
+    return {
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn(
+                    name=column.name,
+                    type=str(column.type),
+                    description=column.doc or "",
+                    constraints=dg.TableColumnConstraints(nullable=bool(column.nullable)),
+                )
+                for column in table.columns
+            ]
+        ),
+        "dagster/table_name": table.name,
     }
 
 

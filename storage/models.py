@@ -163,15 +163,15 @@ class OrderView(Base):
     __tablename__ = "order_view"
     __table_args__ = (Index("ix_order_view_contact_id_created_at", "contact_id", "created_at"),)
 
-    order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    contact_id: Mapped[str | None] = mapped_column(String(36))
-    version_tag: Mapped[str] = mapped_column(String(32))
-    version_number: Mapped[int] = mapped_column(BigInteger)
-    change_seq: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    order_id: Mapped[str] = mapped_column(String(128), primary_key=True, doc="The order id.")
+    contact_id: Mapped[str | None] = mapped_column(String(36), doc="Resolved contact, if any.")
+    version_tag: Mapped[str] = mapped_column(String(32), doc="Current versionTag.")
+    version_number: Mapped[int] = mapped_column(BigInteger, doc="1 for the first version.")
+    change_seq: Mapped[int] = mapped_column(BigInteger, doc="Landing order of the last change.")
+    status: Mapped[str | None] = mapped_column(String(255), doc="Order status.")
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime, doc="When placed.")
+    last_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, doc="Last change.")
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, doc="When processed.")
     document: Mapped[str] = mapped_column(Text, doc="The order version as Orders v3 JSON.")
 
 

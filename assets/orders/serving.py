@@ -7,13 +7,14 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.metadata import OWNER
+from assets.metadata import OWNER, database_table_metadata
 from assets.orders.silver import WATERMARK, processed_through
 from assets.orders.state import latest_versions_in_range, outcomes_in_range
 from assets.resources import LakeResource, OperationalDatabase
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_LINES, ORDERS
 from storage.integration_log import LogEntry, write_entries
 from storage.jobs import JobOutcome, JobStatus, NewJob, record_outcomes
+from storage.models import OrderView
 from storage.order_view import OrderViewRow, publish
 from storage.watermarks import get_watermark, set_watermark
 
@@ -28,6 +29,7 @@ from storage.watermarks import get_watermark, set_watermark
     deps=[ORDERS.name, ORDER_LINES.name, ORDER_CHANGE_OUTCOMES.name],
     kinds={"sqlalchemy"},
     owners=[OWNER],
+    metadata=database_table_metadata(OrderView.__table__),
     pool="order_view",
     retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL),
 )

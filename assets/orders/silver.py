@@ -12,6 +12,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from dagster import AssetExecutionContext
 
 from assets.metadata import asset_spec, table_asset_args
@@ -143,7 +144,7 @@ def _append_new(lake: Lake, spec: Any, table: pa.Table, watermark: int, through:
     done = already_written_through(lake, spec, watermark)
     if through <= done:
         return 0
-    fresh = table.filter(pa.compute.greater_equal(table["change_seq"], first_seq_after(done)))
+    fresh = table.filter(pc.greater_equal(table["change_seq"], first_seq_after(done)))
     if fresh.num_rows:
         lake.append(spec, fresh, app_transaction=(APP_ID, through))
     return fresh.num_rows

@@ -1,0 +1,200 @@
+"""The `engage-orders` command: run the product, process pending work, manage API keys.
+
+Heavy imports (FastAPI, Dagster, the pipeline definitions) happen inside the commands so that
+`--help` and `apikey` stay fast and a broken pipeline module cannot break key management.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from pipelines.dagster_home import ensure_dagster_home
+from storage.settings import EngageSettings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_API_PORT = 8000
+DEFAULT_UI_PORT = 3000
+PORT = click.IntRange(1, 65535)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WORKSPACE = PROJECT_ROOT / "workspace.yaml"
+
+
+def _configure_logging(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every start-up at INFO (plugins, "will assume ..."); only problems matter.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Engage Orders v3 compatible orders platform.
+
+    Configured through ENGAGE_* environment variables (ENGAGE_HOME, ENGAGE_LAKE_URI,
+    ENGAGE_DATABASE_URL, ENGAGE_BOOTSTRAP_API_KEY).
+    """
+
+
+@main.command()
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on.")
+@click.option("--port", default=DEFAULT_API_PORT, show_default=True, type=PORT)
+def serve(host: str, port: int) -> None:
+    """Run the intake (the Orders v3 HTTP API) only, without Dagster."""
+    import uvicorn
+
+    _configure_logging(logging.INFO)
+    uvicorn.run("ingest_api.app:create_app", factory=True, host=host, port=port, lifespan="on")
+
+
+@main.command()
+def process() -> None:
+    """Run all pending pipeline work once, synchronously, through Dagster.
+
+    The runs are recorded in the instance in DAGSTER_HOME, so they show in the Dagster UI.
+    Exits 0 when every run succeeded, 1 otherwise.
+    """
+    from pipelines.processing import process_pending
+
+    _configure_logging(logging.INFO)
+    settings = EngageSettings()
+    ensure_dagster_home(settings)
+    sys.exit(0 if process_pending(settings) else 1)
+
+
+@main.group()
+def apikey() -> None:
+    """Manage API keys for the intake."""
+
+
+@apikey.command("create")
+@click.option(
+    "--scopes",
+    "scope_args",
+    multiple=True,
+    required=True,
+    help="Comma-separated scopes, e.g. orders:write,orders:read; may be repeated.",
+)
+@click.option("--name", default="cli", show_default=True, help="A label to recognise the key by.")
+def apikey_create(scope_args: tuple[str, ...], name: str) -> None:
+    """Create a key and print it once on stdout; only its hash is stored."""
+    from ingest_api.app import prepare_storage
+    from storage.apikeys import create_api_key
+    from storage.db import session_scope
+
+    _configure_logging(logging.WARNING)
+    scopes = _parse_scope_option(scope_args)
+    settings = EngageSettings()
+    prepare_storage(settings)
+    with session_scope(settings.resolved_database_url) as session:
+        record, key = create_api_key(session, name, scopes)
+        key_id = record.id
+    click.echo(key)
+    click.echo(
+        f"Created key {name!r} (id {key_id}) with scopes {', '.join(sorted(scopes))}. "
+        "Store it now: it cannot be shown again. Send it in the `apikey` header.",
+        err=True,
+    )
+
+
+def _parse_scope_option(scope_args: tuple[str, ...]) -> frozenset[str]:
+    """Accept both `--scopes a,b` and `--scopes a --scopes b`; reject unknown scopes (exit 2)."""
+    from storage.apikeys import parse_scopes
+
+    names = [part.strip() for arg in scope_args for part in arg.split(",") if part.strip()]
+    if not names:
+        raise click.BadParameter("at least one scope is required", param_hint="--scopes")
+    try:
+        return parse_scopes(names)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--scopes") from error
+
+
+@main.command()
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface for API and UI.")
+@click.option("--api-port", default=DEFAULT_API_PORT, show_default=True, type=PORT)
+@click.option("--ui-port", default=DEFAULT_UI_PORT, show_default=True, type=PORT)
+@click.option(
+    "--workspace",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=DEFAULT_WORKSPACE,
+    show_default=True,
+    help="Dagster workspace file.",
+)
+def run(host: str, api_port: int, ui_port: int, workspace: Path) -> None:
+    """Run everything on this machine: intake, Dagster webserver and daemon. Ctrl-C stops all."""
+    from ingest_api.app import prepare_storage
+    from pipelines.supervisor import ChildSpec, Supervisor, port_is_free
+
+    _configure_logging(logging.INFO)
+    for port, option in ((api_port, "--api-port"), (ui_port, "--ui-port")):
+        if not port_is_free(host, port):
+            raise click.BadParameter(f"port {port} on {host} is already in use", param_hint=option)
+    settings = EngageSettings()
+    dagster_home = ensure_dagster_home(settings)
+    # Migrating once here, before the children start, spares them racing each other to do it.
+    prepare_storage(settings)
+    workspace = workspace.resolve()
+    specs = [
+        ChildSpec(
+            "intake",
+            [_script("engage-orders"), "serve", "--host", host, "--port", str(api_port)],
+            port=api_port,
+        ),
+        ChildSpec(
+            "webserver",
+            [_script("dagster-webserver"), "-h", host, "-p", str(ui_port), "-w", str(workspace)],
+            port=ui_port,
+        ),
+        ChildSpec("daemon", [_script("dagster-daemon"), "run", "-w", str(workspace)]),
+    ]
+    supervisor = Supervisor(specs, _child_environment(settings))
+
+    def announce() -> None:
+        for line in _banner(host, api_port, ui_port, settings, dagster_home):
+            supervisor.say(line)
+
+    sys.exit(supervisor.run(on_ready=announce))
+
+
+def _child_environment(settings: EngageSettings) -> dict[str, str]:
+    """The environment with every location made absolute, so children agree whatever their cwd."""
+    env = dict(os.environ)
+    env["ENGAGE_HOME"] = str(settings.resolved_home)
+    env["ENGAGE_LAKE_URI"] = settings.resolved_lake_uri
+    env["ENGAGE_DATABASE_URL"] = settings.resolved_database_url
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _script(name: str) -> str:
+    """A console script of this environment, so the children use the same interpreter."""
+    beside_interpreter = Path(sys.executable).parent / name
+    if beside_interpreter.exists():
+        return str(beside_interpreter)
+    found = shutil.which(name)
+    if found is None:
+        raise click.ClickException(f"{name} not found; is the environment installed (make venv)?")
+    return found
+
+
+def _banner(
+    host: str, api_port: int, ui_port: int, settings: EngageSettings, dagster_home: Path
+) -> list[str]:
+    return [
+        "engage-orders is running",
+        f"  Orders API   http://{host}:{api_port}/api/v3  (OpenAPI docs: /docs)",
+        f"  Dagster UI   http://{host}:{ui_port}",
+        f"  Data         {settings.resolved_home}",
+        f"  DAGSTER_HOME {dagster_home}",
+        "  Create a key: engage-orders apikey create --scopes orders:write,orders:read",
+        "Press Ctrl-C to stop.",
+    ]
+
+
+if __name__ == "__main__":
+    main()

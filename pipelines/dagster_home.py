@@ -1,0 +1,88 @@
+"""The Dagster instance folder (`DAGSTER_HOME`) of the embedded set-up.
+
+Without `DAGSTER_HOME`, Dagster falls back to a temporary instance and run history is lost, and the
+webserver, the daemon and `engage-orders process` would not see each other's runs. Every entry point
+therefore calls `ensure_dagster_home` before anything touches Dagster.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from storage.settings import EngageSettings
+
+DAGSTER_YAML = """\
+# Written once by engage-orders; edit freely, it is never overwritten.
+# Storage is not configured, so Dagster keeps runs, events and schedules in SQLite files here.
+# For a shared deployment point `storage:` at PostgreSQL (dagster-postgres is installed).
+
+telemetry:
+  enabled: false
+
+concurrency:
+  pools:
+    # One writer per Delta table: every asset that writes a table declares a pool named after it,
+    # and two concurrent commits to one table would make the second one fail.
+    default_limit: 1
+  runs:
+    # Runs wait in the queue beyond this; the sensors never need more than a few at once.
+    max_concurrent_runs: 4
+
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+
+run_retries:
+  # A processing run that fails (e.g. storage was briefly unreachable) is retried; the jobs say
+  # how often with the dagster/max_retries tag.
+  enabled: true
+  max_retries: 0
+run_monitoring:
+  # Fails runs whose worker died (e.g. the machine restarted) instead of leaving them STARTED.
+  enabled: true
+
+sensors:
+  use_threads: true
+  num_workers: 4
+
+schedules:
+  use_threads: true
+  num_workers: 4
+"""
+
+
+def dagster_home_path(settings: EngageSettings) -> Path:
+    """`$DAGSTER_HOME` when the operator set it, else `$ENGAGE_HOME/dagster`; always absolute.
+
+    Absolute because the webserver, the daemon and the run workers may run from other folders.
+    """
+    configured = os.environ.get("DAGSTER_HOME", "").strip()
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return settings.resolved_home / "dagster"
+
+
+def ensure_dagster_home(settings: EngageSettings) -> Path:
+    """Create the instance folder and its `dagster.yaml` if missing, and export `DAGSTER_HOME`.
+
+    An existing `dagster.yaml` is left alone so that an operator's changes survive restarts.
+    """
+    home = dagster_home_path(settings)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        _write_atomically(config, DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a concurrent reader never sees half a file."""
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8"
+    ) as handle:
+        handle.write(text)
+        temporary = Path(handle.name)
+    os.replace(temporary, path)
