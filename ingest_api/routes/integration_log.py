@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from ingest_api.deps import SessionDep, require_scope
-from schemas.paging import DEFAULT_COUNT, MAX_COUNT, page_links
+from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, Since, paged
 from storage.apikeys import Principal, Scope
 from storage.integration_log import list_entries
+from storage.models import IntegrationLogEntry
 
 router = APIRouter(prefix="/integration-log", tags=["integration log"])
 
@@ -22,43 +22,26 @@ LogReader = Annotated[Principal, Depends(require_scope(Scope.ORDERS_READ, Scope.
 def read_integration_log(
     session: SessionDep,
     _p: LogReader,
-    type_: Annotated[str | None, Query(alias="type")] = None,
-    severity: Annotated[str | None, Query()] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    count: Annotated[int, Query(ge=1, le=MAX_COUNT)] = DEFAULT_COUNT,
+    type_: Annotated[str | None, Query(alias="type", description="Orders, ...")] = None,
+    severity: Annotated[str | None, Query(description="Warning or Error.")] = None,
+    since: Since = None,
+    offset: Offset = DEFAULT_OFFSET,
+    count: Count = DEFAULT_PAGE,
 ) -> Response:
     entries, total = list_entries(session, type_, severity, since, offset, count)
-    params = {
-        key: value
-        for key, value in (
-            ("type", type_),
-            ("severity", severity),
-            ("since", since and since.isoformat()),
-        )
-        if value
+    filters = {"type": type_, "severity": severity, "since": since}
+    items = [_entry(entry) for entry in entries]
+    return paged(items, total, offset, count, "/api/v3/integration-log", filters)
+
+
+def _entry(entry: IntegrationLogEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "type": entry.type,
+        "severity": entry.severity,
+        "code": entry.code,
+        "message": entry.message,
+        "jobId": entry.job_id,
+        "orderId": entry.order_id,
+        "createdAt": entry.created_at.isoformat(),
     }
-    return JSONResponse(
-        {
-            "items": [
-                {
-                    "id": entry.id,
-                    "type": entry.type,
-                    "severity": entry.severity,
-                    "code": entry.code,
-                    "message": entry.message,
-                    "jobId": entry.job_id,
-                    "orderId": entry.order_id,
-                    "createdAt": entry.created_at.isoformat(),
-                }
-                for entry in entries
-            ],
-            "totalCount": total,
-            "offset": offset,
-            "count": count,
-            "links": [
-                link.model_dump()
-                for link in page_links("/api/v3/integration-log", params, offset, count, total)
-            ],
-        }
-    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -11,8 +10,8 @@ from fastapi.responses import JSONResponse, Response
 
 from ingest_api.deps import SessionDep, require_scope
 from ingest_api.errors import ProblemError, problem_response
+from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, Since, paged
 from schemas.jobs import JobState
-from schemas.paging import DEFAULT_COUNT, MAX_COUNT, page_links
 from schemas.problems import FieldError, Problem
 from storage.apikeys import Principal, Scope
 from storage.jobs import JobStatus, get_job, list_jobs
@@ -34,6 +33,7 @@ def read_job(
         raise ProblemError(404, "Not Found", "No such job.", code="JobNotFound")
     if job.status == JobStatus.FAILED:
         problem = Problem(
+            type="urn:engage-orders:problem:JobFailed",
             title="Unprocessable Content",
             status=422,
             detail="The change was not applied.",
@@ -61,34 +61,15 @@ def list_order_jobs(
     session: SessionDep,
     _p: JobReader,
     status: Annotated[JobStatus | None, Query()] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    count: Annotated[int, Query(ge=1, le=MAX_COUNT)] = DEFAULT_COUNT,
+    since: Since = None,
+    offset: Offset = DEFAULT_OFFSET,
+    count: Count = DEFAULT_PAGE,
 ) -> Response:
-    jobs, total = list_jobs(
-        session, "orders", status.value if status else None, since, offset, count
-    )
-    params = {
-        key: value
-        for key, value in (
-            ("status", status and status.value),
-            ("since", since and since.isoformat()),
-        )
-        if value
-    }
-    links = page_links("/api/v3/orders/jobs", params, offset, count, total)
-    return JSONResponse(
-        {
-            "items": [
-                _state(job).model_dump(mode="json", by_alias=True, exclude_none=True)
-                for job in jobs
-            ],
-            "totalCount": total,
-            "offset": offset,
-            "count": count,
-            "links": [link.model_dump() for link in links],
-        }
-    )
+    """Jobs with their outcome and errors, e.g. `?status=Failed&since=...` to find rejections."""
+    jobs, total = list_jobs(session, "orders", status, since, offset, count)
+    items = [_state(job).model_dump(mode="json", by_alias=True, exclude_none=True) for job in jobs]
+    filters = {"status": status, "since": since}
+    return paged(items, total, offset, count, "/api/v3/orders/jobs", filters)
 
 
 def _state(job: Job) -> JobState:

@@ -13,6 +13,7 @@ from ingest_api.body import parse_json, read_json
 from ingest_api.deps import OrderCommitterDep, SessionDep, SettingsDep, require_scope
 from ingest_api.errors import ProblemError, format_error
 from ingest_api.landing import GroupCommitter, LandingFailed
+from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, paged
 from schemas.common import Identifier
 from schemas.jobs import Accepted
 from schemas.orders import (
@@ -23,7 +24,7 @@ from schemas.orders import (
     change_status_rule_errors,
     order_rule_errors,
 )
-from schemas.paging import DEFAULT_COUNT, MAX_COUNT, Link, page_links
+from schemas.paging import Link
 from schemas.problems import FieldError
 from storage.apikeys import Principal, Scope
 from storage.contacts import get_live_contact
@@ -186,22 +187,14 @@ def list_orders(
     session: SessionDep,
     _reader: Reader,
     contact_id: Annotated[str, Query(alias="contactId")],
-    offset: Annotated[int, Query(ge=0)] = 0,
-    count: Annotated[int, Query(ge=1, le=MAX_COUNT)] = DEFAULT_COUNT,
+    offset: Offset = DEFAULT_OFFSET,
+    count: Count = DEFAULT_PAGE,
 ) -> Response:
     if get_live_contact(session, contact_id) is None:
         raise ProblemError(404, "Not Found", "No such contact.", code="ContactNotFound")
     views, total = list_for_contact(session, contact_id.lower(), offset, count)
-    links = page_links("/api/v3/orders", {"contactId": contact_id}, offset, count, total)
-    return JSONResponse(
-        {
-            "items": [_order_json(view) for view in views],
-            "totalCount": total,
-            "offset": offset,
-            "count": count,
-            "links": [link.model_dump() for link in links],
-        }
-    )
+    items = [_order_json(view) for view in views]
+    return paged(items, total, offset, count, "/api/v3/orders", {"contactId": contact_id})
 
 
 def _order_json(view: OrderView) -> dict[str, Any]:

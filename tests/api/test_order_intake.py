@@ -257,3 +257,18 @@ def test_jobs_list_filters_and_pages(api: httpx.Client) -> None:
     assert {item["jobId"] for item in page["items"] + rest["items"]} == set(jobs)
     assert api.get("/orders/jobs", params={"status": "Failed"}).json()["totalCount"] == 0
     problem(api.get("/orders/jobs", params={"count": 101}), 400)
+
+
+def test_since_filters_jobs_and_must_carry_an_offset(api: httpx.Client) -> None:
+    accepted_job(api.post("/orders", content=json.dumps(order_body()), headers=JSON))
+    assert (
+        api.get("/orders/jobs", params={"since": "2000-01-01T00:00:00+00:00"}).json()["totalCount"]
+        == 1
+    )
+    assert (
+        api.get("/orders/jobs", params={"since": "2999-01-01T00:00:00+01:00"}).json()["totalCount"]
+        == 0
+    )
+    answer = problem(api.get("/orders/jobs", params={"since": "2000-01-01T00:00:00"}), 400)
+    assert answer["errors"][0]["path"] == "/query/since"
+    problem(api.get("/integration-log", params={"since": "yesterday"}), 400)

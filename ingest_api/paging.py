@@ -1,0 +1,46 @@
+"""Query parameters and the response shape shared by every paged list endpoint."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from schemas.paging import DEFAULT_COUNT, MAX_COUNT, page_links
+
+Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]
+Count = Annotated[int, Query(ge=1, le=MAX_COUNT, description="Page size (at most 100).")]
+Since = Annotated[
+    AwareDatetime | None,
+    Query(description="Only items from this time on; ISO 8601 with an offset."),
+]
+DEFAULT_OFFSET = 0
+DEFAULT_PAGE = DEFAULT_COUNT
+
+
+def paged(
+    items: list[dict[str, Any]],
+    total: int,
+    offset: int,
+    count: int,
+    path: str,
+    filters: dict[str, Any],
+) -> JSONResponse:
+    """`{items, totalCount, offset, count, links}` with next/prev links keeping the filters."""
+    params = {key: _param(value) for key, value in filters.items() if value is not None}
+    links = page_links(path, params, offset, count, total)
+    return JSONResponse(
+        {
+            "items": items,
+            "totalCount": total,
+            "offset": offset,
+            "count": count,
+            "links": [link.model_dump() for link in links],
+        }
+    )
+
+
+def _param(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -1,0 +1,56 @@
+"""Personal data stays in the rows that hold it: never in Delta statistics, logs or run metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import httpx
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.definitions import build_definitions
+from schemas.tables import ALL_TABLES
+from storage.settings import EngageSettings
+from tests.support.orders import order_body, post_order, succeeded_tag
+
+PERSONAL_VALUES = ["lena.berg@example.org", "Sveavägen", "Berg", "11157"]
+
+
+def test_processing_keeps_personal_data_out_of_statistics_logs_and_metadata(
+    api: httpx.Client, settings: EngageSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    job_id = post_order(api, order_body("PII-1"))
+    instance = dg.DagsterInstance.ephemeral()
+    job = build_definitions(settings).resolve_job_def("process_orders")
+    result = job.execute_in_process(instance=instance)
+    assert result.success
+    succeeded_tag(api, job_id)
+
+    lake = Path(settings.resolved_lake_uri)
+    log_files = list(lake.glob("*/*/_delta_log/*.json"))
+    assert len(log_files) >= len(ALL_TABLES)
+    # Statistics are there for other columns (the order id), just not for personal ones.
+    assert any("PII-1" in log_file.read_text() for log_file in log_files)
+    for log_file in log_files:
+        text = log_file.read_text()
+        for value in PERSONAL_VALUES:
+            assert value not in text, f"{value!r} in {log_file.relative_to(lake)}"
+
+    for spec in ALL_TABLES:
+        for data_file in (lake / spec.path).glob("*.parquet"):
+            metadata = pq.ParquetFile(data_file).metadata
+            for group in range(metadata.num_row_groups):
+                for index in range(metadata.num_columns):
+                    column = metadata.row_group(group).column(index)
+                    if column.path_in_schema in spec.personal_columns:
+                        stats = column.statistics
+                        assert stats is None or not stats.has_min_max, (
+                            spec.name,
+                            column.path_in_schema,
+                        )
+
+    events = "\n".join(str(record.dagster_event) for record in instance.all_logs(result.run_id))
+    events += "\n".join(record.getMessage() for record in caplog.records)
+    for value in PERSONAL_VALUES:
+        assert value not in events

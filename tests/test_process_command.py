@@ -1,0 +1,40 @@
+"""`engage-orders process`: pending work runs through Dagster on the DAGSTER_HOME instance."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import httpx
+from dagster._core.instance.ref import InstanceRef
+
+from storage.settings import EngageSettings
+from tests.support.orders import order_body, post_order, succeeded_tag
+
+COMMAND = Path(sys.executable).with_name("engage-orders")
+
+
+def test_process_runs_pending_orders_and_records_the_run_in_dagster_home(
+    api: httpx.Client, settings: EngageSettings, tmp_path: Path
+) -> None:
+    job_id = post_order(api, order_body("CLI-1"))
+    dagster_home = tmp_path / "dagster-home"
+    env = {
+        **os.environ,
+        "ENGAGE_HOME": str(settings.resolved_home),
+        "ENGAGE_DATABASE_URL": settings.resolved_database_url,
+        "DAGSTER_HOME": str(dagster_home),
+    }
+    finished = subprocess.run(
+        [str(COMMAND), "process"], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    succeeded_tag(api, job_id)
+
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home)))
+    runs = instance.get_run_records(filters=dg.RunsFilter(job_name="process_orders"))
+    assert [record.dagster_run.status for record in runs] == [dg.DagsterRunStatus.SUCCESS]
+    assert runs[0].dagster_run.tags["engage/trigger"] == "process"
