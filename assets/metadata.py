@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
@@ -12,21 +13,34 @@ from schemas.tables import TableSpec
 OWNER = "team:data-platform"
 
 
+def _column_schema(columns: Iterable[tuple[str, str, str, bool]]) -> dg.TableSchema:
+    """(name, type, description, nullable) per column, as Dagster shows it in the UI."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=name,
+                type=type_,
+                description=description,
+                constraints=dg.TableColumnConstraints(nullable=nullable),
+            )
+            for name, type_, description, nullable in columns
+        ]
+    )
+
+
 def table_spec_metadata(spec: TableSpec) -> dict[str, Any]:
     """Static metadata of an asset that is a Delta table."""
+    columns = (
+        (
+            column.name,
+            str(column.type),
+            column.description + (" (personal data)" if column.personal else ""),
+            column.nullable,
+        )
+        for column in spec.columns
+    )
     return {
-        "dagster/column_schema": dg.TableSchema(
-            columns=[
-                dg.TableColumn(
-                    name=column.name,
-                    type=str(column.type),
-                    description=column.description
-                    + (" (personal data)" if column.personal else ""),
-                    constraints=dg.TableColumnConstraints(nullable=column.nullable),
-                )
-                for column in spec.columns
-            ]
-        ),
+        "dagster/column_schema": _column_schema(columns),
         "dagster/table_name": f"{spec.layer}.{spec.name}",
         "key": ", ".join(spec.key),
         "personal_columns": ", ".join(spec.personal_columns) or "none",
@@ -35,20 +49,11 @@ def table_spec_metadata(spec: TableSpec) -> dict[str, Any]:
 
 def database_table_metadata(table: Table) -> dict[str, Any]:
     """Column schema of an operational-database table, from its SQLAlchemy definition."""
-    return {
-        "dagster/column_schema": dg.TableSchema(
-            columns=[
-                dg.TableColumn(
-                    name=column.name,
-                    type=str(column.type),
-                    description=column.doc or "",
-                    constraints=dg.TableColumnConstraints(nullable=bool(column.nullable)),
-                )
-                for column in table.columns
-            ]
-        ),
-        "dagster/table_name": table.name,
-    }
+    columns = (
+        (column.name, str(column.type), column.doc or "", bool(column.nullable))
+        for column in table.columns
+    )
+    return {"dagster/column_schema": _column_schema(columns), "dagster/table_name": table.name}
 
 
 def table_asset_args(spec: TableSpec, deps: list[str] | None = None) -> dict[str, Any]:

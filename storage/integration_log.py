@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.models import IntegrationLogEntry
+from storage.paging import fetch_page
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,5 @@ def list_entries(
         query = query.where(IntegrationLogEntry.severity == severity)
     if since is not None:
         query = query.where(IntegrationLogEntry.created_at >= since)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(IntegrationLogEntry.created_at.desc(), IntegrationLogEntry.id.desc())
-        .offset(offset)
-        .limit(count)
-    )
-    return list(rows), total
+    order = (IntegrationLogEntry.created_at.desc(), IntegrationLogEntry.id.desc())
+    return fetch_page(session, query, order, offset, count)

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Job, utcnow
+from storage.paging import fetch_page
 
 
 class JobStatus(StrEnum):
@@ -117,11 +118,7 @@ def list_jobs(
         query = query.where(Job.status == status)
     if since is not None:
         query = query.where(Job.created_at >= since)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Job.created_at.desc(), Job.job_id).offset(offset).limit(count)
-    )
-    return list(rows), total
+    return fetch_page(session, query, (Job.created_at.desc(), Job.job_id), offset, count)
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:

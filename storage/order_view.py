@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import OrderView
+from storage.paging import fetch_page
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,5 @@ def list_for_contact(
     session: Session, contact_id: str, offset: int, count: int
 ) -> tuple[list[OrderView], int]:
     query = select(OrderView).where(OrderView.contact_id == contact_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(OrderView.created_at.desc(), OrderView.order_id.desc())
-        .offset(offset)
-        .limit(count)
-    )
-    return list(rows), total
+    order = (OrderView.created_at.desc(), OrderView.order_id.desc())
+    return fetch_page(session, query, order, offset, count)
