@@ -86,18 +86,23 @@ def record_outcomes(
         known.update(session.scalars(select(Job.job_id).where(Job.job_id.in_(chunk))))
     missing = [job for job in jobs if job.job_id not in known]
     register_queued(session, missing)
+    if not outcomes:
+        return
     now = utcnow()
-    for outcome in outcomes:
-        session.execute(
-            update(Job)
-            .where(Job.job_id == outcome.job_id)
-            .values(
-                status=outcome.status.value,
-                version_tag=outcome.version_tag,
-                errors=json.dumps(outcome.errors) if outcome.errors else None,
-                updated_at=now,
-            )
-        )
+    # ORM bulk UPDATE by primary key: one executemany, not a statement per job.
+    session.execute(
+        update(Job),
+        [
+            {
+                "job_id": outcome.job_id,
+                "status": outcome.status.value,
+                "version_tag": outcome.version_tag,
+                "errors": json.dumps(outcome.errors) if outcome.errors else None,
+                "updated_at": now,
+            }
+            for outcome in outcomes
+        ],
+    )
 
 
 def get_job(session: Session, job_id: str) -> Job | None:

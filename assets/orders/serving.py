@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import OWNER, database_table_metadata
-from assets.orders.silver import WATERMARK, processed_through
+from assets.orders.silver import ORDER_LINES_MERGED, ORDERS_MERGED, WATERMARK
 from assets.orders.state import latest_versions_in_range, outcomes_in_range
 from assets.resources import LakeResource, OperationalDatabase
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_LINES, ORDERS
@@ -36,7 +36,10 @@ from storage.watermarks import get_watermark, set_watermark
 def order_view(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
-    through = processed_through(lake.lake)
+        # Publish only what both current tables already hold (see ORDERS_MERGED).
+        through = min(
+            get_watermark(session, ORDERS_MERGED), get_watermark(session, ORDER_LINES_MERGED)
+        )
     if through <= watermark:
         return dg.MaterializeResult(
             metadata={"bronze_through_version": watermark, "jobs_settled": 0}

@@ -33,10 +33,15 @@ from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, OR
 from storage.contacts import resolve_match_keys
 from storage.jobs import mark_processing
 from storage.lake import Lake
-from storage.watermarks import get_watermark
+from storage.watermarks import get_watermark, set_watermark
 
 WATERMARK = "order_changes"
-"""Name of the watermark: bronze `order_changes` version fully processed into the order view."""
+"""Bronze `order_changes` version fully processed: published to the order view, jobs settled."""
+ORDERS_MERGED = "order_changes:orders"
+ORDER_LINES_MERGED = "order_changes:order_lines"
+"""Bronze versions whose changes the current tables already reflect. The order view publishes no
+further than both, so the watermark never runs ahead of `orders`, whose rows are the state the next
+batch starts from."""
 
 RULES_CHECK = "changes_follow_business_rules"
 
@@ -181,6 +186,11 @@ def _batch_range(lake: LakeResource, database: OperationalDatabase) -> tuple[int
     return watermark, processed_through(lake.lake)
 
 
+def _record_merged(database: OperationalDatabase, name: str, through: int) -> None:
+    with database.session() as session:
+        set_watermark(session, name, through)
+
+
 def _merge_source(latest: pl.DataFrame, columns: list[str]) -> pa.Table:
     return latest.select(*columns, "is_deleted").to_arrow()
 
@@ -206,8 +216,8 @@ def orders(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeR
                 .when_matched_update(columns, "NOT s.is_deleted AND s.change_seq > t.change_seq")
                 .when_not_matched_insert(columns, "NOT s.is_deleted")
             ),
-            app_transaction=(APP_ID, through),
         )
+    _record_merged(database, ORDERS_MERGED, through)
     return dg.MaterializeResult(
         metadata={
             "bronze_through_version": through,
@@ -244,10 +254,10 @@ def order_lines(lake: LakeResource, database: OperationalDatabase) -> dg.Materia
             lines,
             predicate="t.order_id = s.order_id AND t.line_number = s.line_number",
             clauses=lambda merge: merge.when_not_matched_insert_all(),
-            app_transaction=(APP_ID, through),
         )
         deleted = stale.get("num_target_rows_deleted", 0)
         inserted = added.get("num_target_rows_inserted", 0)
+    _record_merged(database, ORDER_LINES_MERGED, through)
     return dg.MaterializeResult(
         metadata={
             "bronze_through_version": through,

@@ -170,3 +170,26 @@ def test_rerun_after_a_crash_before_the_current_tables_were_merged(
     lake = Lake(settings.resolved_lake_uri)
     assert lake.scan(ORDER_VERSIONS).collect().height == 1
     assert lake.scan(ORDERS).filter(pl.col("order_id") == "C-3").collect().height == 1
+
+
+def test_order_view_never_runs_ahead_of_the_current_tables_when_runs_interleave(
+    api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
+) -> None:
+    created = post_order(api, order_body("I-1"))
+    materialize_only(settings, instance, "order_versions", "order_change_outcomes")
+    materialize_only(settings, instance, "orders")
+    # A second run applies a later change before the first one finished its other steps...
+    shipped = change(api, "I-1", "change-status", {"externalStatus": "Shipped"})
+    materialize_only(settings, instance, "order_versions", "order_change_outcomes")
+    materialize_only(settings, instance, "order_lines", "order_view")
+    # ...so the first run publishes only what `orders` already holds.
+    succeeded_tag(api, created)
+    assert (
+        api.get(f"/orders/jobs/{shipped}", follow_redirects=False).json()["status"] == "Processing"
+    )
+
+    run_job(settings, instance)  # the second run died; the next one completes the batch
+    assert succeeded_tag(api, shipped) == version_tag_for(shipped)
+    current = Lake(settings.resolved_lake_uri).scan(ORDERS).collect()
+    assert current["version_tag"].to_list() == [version_tag_for(shipped)]
+    assert api.get("/orders/I-1").json()["externalStatus"] == "Shipped"
