@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from ingest_api.access_log import AccessLogMiddleware
 from ingest_api.errors import install_error_handlers
 from ingest_api.landing import GroupCommitter
 from ingest_api.routes import contacts, integration_log, order_jobs, orders
@@ -63,6 +64,7 @@ def create_app(settings: EngageSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(AccessLogMiddleware)
     install_error_handlers(app)
     # The jobs router goes first so that /orders/jobs is not read as an order called "jobs".
     for router in (order_jobs.router, orders.router, integration_log.router, contacts.router):

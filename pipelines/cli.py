@@ -48,7 +48,15 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     _configure_logging(logging.INFO)
-    uvicorn.run("ingest_api.app:create_app", factory=True, host=host, port=port, lifespan="on")
+    # Uvicorn's access log prints query strings (e.g. ?email=...): ours leaves them out.
+    uvicorn.run(
+        "ingest_api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        lifespan="on",
+        access_log=False,
+    )
 
 
 @main.command()
