@@ -12,7 +12,7 @@ from ingest_api.access_log import AccessLogMiddleware
 from ingest_api.errors import install_error_handlers
 from ingest_api.landing import GroupCommitter
 from ingest_api.routes import contacts, integration_log, order_jobs, orders
-from schemas.tables import ORDER_CHANGES
+from schemas.tables import BRONZE_TABLES
 from storage.apikeys import ensure_bootstrap_key
 from storage.db import migrate, session_scope
 from storage.lake import Lake
@@ -46,7 +46,7 @@ def create_app(settings: EngageSettings | None = None) -> FastAPI:
                 max_rows=settings.group_commit_max_rows,
                 max_wait_seconds=settings.group_commit_max_wait_ms / 1000,
             )
-            for spec in (ORDER_CHANGES,)
+            for spec in BRONZE_TABLES
         }
         for committer in committers.values():
             await committer.start()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ingest_api.errors import ProblemError
 from ingest_api.landing import GroupCommitter
+from schemas.table_spec import TableSpec
 from storage.apikeys import Principal, Scope, authenticate
 from storage.db import session_factory, session_scope
 from storage.settings import EngageSettings
@@ -76,8 +77,10 @@ def require_scope(*scopes: Scope) -> Callable[[Principal], Principal]:
     return check
 
 
-def get_order_committer(request: Request) -> GroupCommitter:
-    return request.app.state.committers["order_changes"]
+def committer_for(spec: TableSpec) -> Callable[[Request], GroupCommitter]:
+    """A dependency giving the group committer that lands rows in the bronze table `spec`."""
 
+    def committer(request: Request) -> GroupCommitter:
+        return request.app.state.committers[spec.name]
 
-OrderCommitterDep = Annotated[GroupCommitter, Depends(get_order_committer)]
+    return committer

@@ -10,18 +10,15 @@ on disk.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import pyarrow as pa
-
-from schemas.tables import TableSpec
-from storage.db import session_scope
-from storage.jobs import NewJob, register_queued
+from schemas.table_spec import TableSpec
+from storage.jobs import NewJob
 from storage.lake import Lake
+from storage.landing import land_batch
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +29,7 @@ class LandingFailed(Exception):
 
 @dataclass
 class _Pending:
-    row: dict[str, Any]
+    rows: list[dict[str, Any]]
     job: NewJob | None
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -72,20 +69,25 @@ class GroupCommitter:
         self._writer.cancel()
         self._writer = None
 
-    async def land(self, row: dict[str, Any], job: NewJob | None) -> datetime:
-        """Return once the row is durably committed (its landing time); raise LandingFailed."""
-        pending = _Pending(row=row, job=job)
+    async def land(self, rows: list[dict[str, Any]], job: NewJob | None) -> datetime:
+        """Return once the rows are durably committed (their landing time); raise LandingFailed.
+
+        One request's rows always share a commit, so a request lands whole or not at all.
+        """
+        pending = _Pending(rows=rows, job=job)
         await self._queue.put(pending)
         await asyncio.shield(pending.done)
-        return pending.row["landed_at"]
+        return pending.rows[0]["landed_at"]
 
     async def _write_batches(self) -> None:
         while True:
             batch = [await self._queue.get()]
             if self.max_wait_seconds > 0:
                 await asyncio.sleep(self.max_wait_seconds)
-            while len(batch) < self.max_rows and not self._queue.empty():
+            rows = len(batch[0].rows)
+            while rows < self.max_rows and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+                rows += len(batch[-1].rows)
             try:
                 await asyncio.to_thread(self._commit, batch)
             except Exception as error:  # every waiter must hear about it
@@ -105,23 +107,8 @@ class GroupCommitter:
                     self._queue.task_done()
 
     def _commit(self, batch: list[_Pending]) -> None:
-        landed_at = datetime.now(UTC)
-        for position, pending in enumerate(batch):
-            pending.row["landed_at"] = landed_at
-            pending.row["batch_position"] = position
-        jobs = [
-            dataclasses.replace(pending.job, created_at=landed_at)
-            for pending in batch
-            if pending.job is not None
-        ]
-        table = pa.Table.from_pylist(
-            [pending.row for pending in batch], schema=self.spec.arrow_schema
-        )
-        # The jobs are inserted first and committed only after the Delta commit succeeded: a
-        # failed append leaves no job behind, and the database being down fails before landing.
-        with session_scope(self.database_url) as session:
-            register_queued(session, jobs)
-            session.flush()
-            self.lake.append(self.spec, table)
+        rows = [row for pending in batch for row in pending.rows]
+        jobs = [pending.job for pending in batch if pending.job is not None]
+        land_batch(self.lake, self.database_url, self.spec, rows, jobs)
         self.batches_committed += 1
-        self.rows_committed += len(batch)
+        self.rows_committed += len(rows)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from ingest_api.body import parse_json, read_json
-from ingest_api.deps import OrderCommitterDep, SessionDep, SettingsDep, require_scope
+from ingest_api.deps import SessionDep, SettingsDep, committer_for, require_scope
 from ingest_api.errors import ProblemError, format_error
 from ingest_api.landing import GroupCommitter, LandingFailed
 from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, paged
@@ -26,6 +26,7 @@ from schemas.orders import (
 )
 from schemas.paging import Link
 from schemas.problems import FieldError
+from schemas.tables import ORDER_CHANGES
 from storage.apikeys import Principal, Scope
 from storage.contacts import get_live_contact
 from storage.jobs import NewJob
@@ -35,6 +36,7 @@ from storage.order_view import get_order, list_for_contact
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 Writer = Annotated[Principal, Depends(require_scope(Scope.ORDERS_WRITE))]
+OrderCommitterDep = Annotated[GroupCommitter, Depends(committer_for(ORDER_CHANGES))]
 Reader = Annotated[Principal, Depends(require_scope(Scope.ORDERS_READ))]
 OrderIdPath = Annotated[Identifier, Path(alias="orderId", description="The integrator's order id.")]
 
@@ -70,7 +72,7 @@ async def _land(
     }
     job = NewJob(job_id, "orders", order_id, change_type, principal.key_id)
     try:
-        await committer.land(row, job)
+        await committer.land([row], job)
     except LandingFailed:
         raise ProblemError(
             503,

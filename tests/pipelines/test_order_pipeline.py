@@ -62,7 +62,7 @@ def test_sensor_requests_one_run_per_new_bronze_version_and_skips_when_done(
     requested = sensor_result(settings, instance)
     version = Lake(settings.resolved_lake_uri).version(ORDER_CHANGES)
     assert [request.run_key for request in requested.run_requests] == [f"order_changes-v{version}"]
-    assert requested.cursor == str(version)
+    assert requested.cursor == f"order_changes-v{version}"
     run_job(settings, instance)
     assert isinstance(sensor_result(settings, instance), dg.SkipReason)
 
