@@ -7,6 +7,7 @@ from processing (a failed job, 422), so an integrator parses one format only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -54,6 +55,14 @@ class FieldError(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     path: str = Field(description="JSON pointer (RFC 6901) to the offending field; '' is the body.")
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ProcessingWarning:
+    """Something processing noticed but that does not stop a change (integration-log Warning)."""
+
     code: str
     message: str
 

@@ -8,6 +8,7 @@ re-run after a crash produces exactly the same versions and outcomes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any
 
 from assets.orders.documents import order_document, parse_timestamp, version_tag_for
 from schemas.orders import ChangeDelivery, ChangeStatus, Order
-from schemas.problems import FieldError
+from schemas.problems import FieldError, ProcessingWarning
 
 CHANGE_SEQ_BITS = 20
 """A change's landing order is its bronze commit version, then its position in that commit."""
@@ -23,6 +24,8 @@ CHANGE_SEQ_BITS = 20
 Payload = Order | ChangeStatus | ChangeDelivery
 ContactResolver = Callable[[dict[str, Any]], str | None]
 """Finds the live contact an order document names, or None."""
+ReferenceChecker = Callable[[dict[str, Any]], tuple[ProcessingWarning, ...]]
+"""Warnings for what an order document refers to that the registers do not know."""
 
 
 def change_seq(bronze_version: int, position: int) -> int:
@@ -68,19 +71,13 @@ class OrderVersion:
 
 
 @dataclass(frozen=True)
-class Warning:
-    code: str
-    message: str
-
-
-@dataclass(frozen=True)
 class Outcome:
     change: LandedChange
     succeeded: bool
     version_tag: str | None = None
     contact_id: str | None = None
     errors: tuple[FieldError, ...] = ()
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[ProcessingWarning, ...] = ()
     action: dict[str, Any] | None = None
 
 
@@ -90,7 +87,7 @@ class AppliedBatch:
     outcomes: list[Outcome] = field(default_factory=list)
 
 
-CONTACT_MISSING = Warning("ContactMissing", "Contact is missing")
+CONTACT_MISSING = ProcessingWarning("ContactMissing", "Contact is missing")
 VERSION_CONFLICT = FieldError(
     path="",
     code="VersionConflict",
@@ -111,13 +108,22 @@ STALE_CHANGE = FieldError(
 )
 
 
+def no_reference_warnings(document: dict[str, Any]) -> tuple[ProcessingWarning, ...]:
+    return ()
+
+
 def apply_changes(
     changes: Iterable[LandedChange],
     base: Mapping[str, OrderState],
     rejected: Mapping[str, list[FieldError]],
     resolve_contact: ContactResolver,
+    check_references: ReferenceChecker = no_reference_warnings,
 ) -> AppliedBatch:
-    """Apply changes in landing order; `rejected` holds validation errors by job id."""
+    """Apply changes in landing order; `rejected` holds validation errors by job id.
+
+    `check_references` names what the resulting order refers to but the registers lack
+    (ArticleMissing, StoreMissing): warnings only, the order is stored all the same.
+    """
     states = dict(base)
     batch = AppliedBatch()
     for change in sorted(changes, key=lambda change: change.change_seq):
@@ -126,10 +132,14 @@ def apply_changes(
             batch.outcomes.append(_failed(change, errors))
             continue
         outcome, version = _apply_one(change, states.get(change.order_id), resolve_contact)
-        batch.outcomes.append(outcome)
         if version is not None:
             batch.versions.append(version)
             states[change.order_id] = version.state
+        state = states.get(change.order_id)
+        if outcome.succeeded and state is not None and not state.is_deleted:
+            references = check_references(state.document)
+            outcome = dataclasses.replace(outcome, warnings=outcome.warnings + references)
+        batch.outcomes.append(outcome)
     return batch
 
 

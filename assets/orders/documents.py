@@ -91,6 +91,11 @@ def _line_row(index: int, line: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def order_skus(document: dict[str, Any]) -> list[str]:
+    """The distinct SKUs on an order's lines, in line order."""
+    return list(dict.fromkeys(line["article"]["sku"] for line in _lines(document)))
+
+
 def _sum_amounts(collection: dict[str, Any] | None) -> float | None:
     if not collection or not collection.get("items"):
         return None

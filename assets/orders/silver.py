@@ -5,6 +5,7 @@ are fully processed, kept in the operational database). Every write is idempoten
 died half-way is simply run again.
 """
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,14 @@ from dagster import AssetExecutionContext
 
 from assets.metadata import asset_spec, table_asset_args
 from assets.orders.bronze import ORDER_CHANGES_KEY
-from assets.orders.changes import OrderState, apply_changes, first_seq_after
+from assets.orders.changes import (
+    OrderState,
+    Outcome,
+    ReferenceChecker,
+    apply_changes,
+    first_seq_after,
+)
+from assets.orders.documents import order_document, order_skus
 from assets.orders.state import (
     APP_ID,
     already_written_through,
@@ -28,7 +36,9 @@ from assets.orders.state import (
     version_table,
 )
 from assets.orders.validation import ValidatedBatch, check_rules, parse_changes
+from assets.references import RegisterLookup
 from assets.resources import LakeResource, OperationalDatabase, OrderPolicy
+from schemas.orders import Order
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
 from storage.contacts import resolve_match_keys
 from storage.jobs import mark_processing
@@ -82,7 +92,8 @@ def apply_order_changes(
 
     base = load_base_states(lake.lake, rows["order_id"].unique().to_list(), watermark)
     resolver = _contact_resolver(database, batch, base)
-    applied = apply_changes(batch.changes, base, batch.rejected, resolver)
+    references = _reference_checker(lake.lake, batch, base)
+    applied = apply_changes(batch.changes, base, batch.rejected, resolver, references)
 
     processed_at = datetime.now(UTC)
     versions = version_table(applied.versions, processed_at)
@@ -109,11 +120,16 @@ def apply_order_changes(
             "changes": len(applied.outcomes),
             "succeeded": len(applied.outcomes) - failed,
             "failed": failed,
-            "contact_missing": sum(bool(outcome.warnings) for outcome in applied.outcomes),
             "outcomes_appended": appended_outcomes,
+            **_warning_counts(applied.outcomes),
         },
     )
     yield _rules_check(batch)
+
+
+def _warning_counts(outcomes: list[Outcome]) -> dict[str, int]:
+    counts = Counter(warning.code for outcome in outcomes for warning in outcome.warnings)
+    return {f"warnings.{code}": count for code, count in sorted(counts.items())}
 
 
 def _contact_resolver(
@@ -135,6 +151,26 @@ def _contact_resolver(
         return resolved.get(key) if key else None
 
     return resolve
+
+
+def _reference_checker(
+    lake: Lake, batch: ValidatedBatch, base: dict[str, OrderState]
+) -> ReferenceChecker:
+    """Look up every SKU and store the batch may name in the registers once."""
+    documents = [state.document for state in base.values()]
+    documents += [
+        order_document(change.payload)
+        for change in batch.changes
+        if isinstance(change.payload, Order)
+    ]
+    lookup = RegisterLookup(
+        lake,
+        skus=(sku for document in documents for sku in order_skus(document)),
+        store_ids=(
+            document["externalStoreId"] for document in documents if "externalStoreId" in document
+        ),
+    )
+    return lambda document: lookup.warnings(order_skus(document), document.get("externalStoreId"))
 
 
 def _contact_key(document: dict[str, Any]) -> tuple[str, str] | None:

@@ -32,7 +32,7 @@ from assets.orders.documents import (
     version_tag_for,
 )
 from schemas.orders import ChangeDelivery, ChangeStatus, Order
-from schemas.problems import FieldError
+from schemas.problems import FieldError, ProcessingWarning
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ORDER_ID = "WEB-2025-000481"
@@ -786,3 +786,28 @@ def test_state_columns_sum_lines_when_sub_total_is_absent() -> None:
         body["lineItems"]["items"][1]["totalPrice"] = 0.2
 
     assert state_columns(order_document(order(no_sub_total)))["sub_total"] == 0.3
+
+
+def _missing_articles(document: dict[str, Any]) -> tuple[ProcessingWarning, ...]:
+    return (ProcessingWarning("ArticleMissing", f"Article is missing ({document['orderId']})"),)
+
+
+def test_reference_warnings_are_added_to_succeeded_changes_of_live_orders_only() -> None:
+    changes = [
+        landed("j-create", "create", order(), 0),
+        landed("j-status-unknown", "change_status", change_status(), 1, order_id="OTHER"),
+        landed("j-delete", "delete", None, 2),
+    ]
+    batch = apply_changes(changes, {}, {}, LENA, _missing_articles)
+    created, failed, deleted = batch.outcomes
+    assert [warning.code for warning in created.warnings] == ["ArticleMissing"]
+    assert failed.warnings == ()
+    assert deleted.warnings == ()
+
+
+def test_reference_warnings_do_not_stop_the_order_from_being_stored() -> None:
+    batch = apply_changes([landed("j-1", "create", order(), 0)], {}, {}, NOBODY, _missing_articles)
+    outcome = only_outcome(batch)
+    assert outcome.succeeded
+    assert [warning.code for warning in outcome.warnings] == ["ContactMissing", "ArticleMissing"]
+    assert len(batch.versions) == 1
