@@ -6,11 +6,16 @@ from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
+import polars as pl
 from sqlalchemy import Table
 
 from schemas.tables import TableSpec
 
 OWNER = "team:data-platform"
+
+WRITE_RETRY = dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL)
+"""Retries for every asset that writes a table: a lost commit race with another writer, or a
+passing storage fault. Safe because every write is idempotent."""
 
 
 def _column_schema(columns: Iterable[tuple[str, str, str, bool]]) -> dg.TableSchema:
@@ -70,3 +75,13 @@ def table_asset_args(spec: TableSpec, deps: list[str] | None = None) -> dict[str
 
 def asset_spec(spec: TableSpec, deps: list[str] | None = None) -> dg.AssetSpec:
     return dg.AssetSpec(key=spec.name, **table_asset_args(spec, deps))
+
+
+def markdown_preview(frame: pl.DataFrame, rows: int = 10) -> dg.MetadataValue:
+    """The first rows as a markdown table for the UI (only for tables without personal data)."""
+    if frame.is_empty():
+        return dg.MetadataValue.md("_no rows_")
+    head = frame.head(rows)
+    lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
+    lines += ["| " + " | ".join(str(value) for value in row) + " |" for row in head.iter_rows()]
+    return dg.MetadataValue.md("\n".join(lines))

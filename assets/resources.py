@@ -51,3 +51,10 @@ class OrderPolicy(dg.ConfigurableResource):
 
     statuses: list[str] = ["InProgress", "Completed", "Cancelled"]
     ongoing_statuses: list[str] = ["InProgress"]
+
+
+class LoyaltyProgram(dg.ConfigurableResource):
+    """How receipts earn loyalty points (ENGAGE_LOYALTY_*)."""
+
+    points_per_unit: float = 1.0
+    bonus_check_threshold: int = 500

@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from ingest_api.access_log import AccessLogMiddleware
 from ingest_api.errors import install_error_handlers
 from ingest_api.landing import GroupCommitter
-from ingest_api.routes import contacts, integration_log, order_jobs, orders
+from ingest_api.routes import (
+    articles,
+    contacts,
+    integration_log,
+    loyalty,
+    order_jobs,
+    orders,
+    receipts,
+    stores,
+)
 from schemas.tables import BRONZE_TABLES
 from storage.apikeys import ensure_bootstrap_key
 from storage.db import migrate, session_scope
@@ -67,6 +76,15 @@ def create_app(settings: EngageSettings | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware)
     install_error_handlers(app)
     # The jobs router goes first so that /orders/jobs is not read as an order called "jobs".
-    for router in (order_jobs.router, orders.router, integration_log.router, contacts.router):
+    for router in (
+        order_jobs.router,
+        orders.router,
+        integration_log.router,
+        contacts.router,
+        articles.router,
+        stores.router,
+        receipts.router,
+        loyalty.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app

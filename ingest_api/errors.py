@@ -47,7 +47,7 @@ def format_error(errors: Sequence[FieldError]) -> ProblemError:
     return ProblemError(
         400,
         "Bad Request",
-        "The request body does not follow the Orders v3 format; nothing was stored.",
+        "The request body does not follow the Engage v3 format; nothing was stored.",
         errors,
         code="FormatError",
     )

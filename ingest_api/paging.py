@@ -20,6 +20,26 @@ DEFAULT_OFFSET = 0
 DEFAULT_PAGE = DEFAULT_COUNT
 
 
+def page_body(
+    items: list[dict[str, Any]],
+    total: int,
+    offset: int,
+    count: int,
+    path: str,
+    filters: dict[str, Any],
+) -> dict[str, Any]:
+    """`{items, totalCount, offset, count, links}` with next/prev links keeping the filters."""
+    params = {key: _param(value) for key, value in filters.items() if value is not None}
+    links = page_links(path, params, offset, count, total)
+    return {
+        "items": items,
+        "totalCount": total,
+        "offset": offset,
+        "count": count,
+        "links": [link.model_dump() for link in links],
+    }
+
+
 def paged(
     items: list[dict[str, Any]],
     total: int,
@@ -28,18 +48,7 @@ def paged(
     path: str,
     filters: dict[str, Any],
 ) -> JSONResponse:
-    """`{items, totalCount, offset, count, links}` with next/prev links keeping the filters."""
-    params = {key: _param(value) for key, value in filters.items() if value is not None}
-    links = page_links(path, params, offset, count, total)
-    return JSONResponse(
-        {
-            "items": items,
-            "totalCount": total,
-            "offset": offset,
-            "count": count,
-            "links": [link.model_dump() for link in links],
-        }
-    )
+    return JSONResponse(page_body(items, total, offset, count, path, filters))
 
 
 def _param(value: Any) -> str:

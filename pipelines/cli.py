@@ -11,11 +11,15 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pipelines.dagster_home import ensure_dagster_home
 from storage.settings import EngageSettings
+
+if TYPE_CHECKING:
+    from schemas.article_xml import ArticleXmlError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_API_PORT = 8000
@@ -120,6 +124,58 @@ def _parse_scope_option(scope_args: tuple[str, ...]) -> frozenset[str]:
         return parse_scopes(names)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--scopes") from error
+
+
+@main.group()
+def articles() -> None:
+    """The article register."""
+
+
+@articles.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def articles_import(file: Path) -> None:
+    """Import an Engage article XML file of any size into the article register.
+
+    The whole file is checked first: if any article is bad, the problems are printed with their
+    element path (e.g. /articles/article[2]/awardsbonus), nothing is landed, and the exit code is
+    2. Otherwise it is landed in chunks of 1000 articles, one job each (job ids on stdout); the
+    `process_registers` run merges them into the register.
+    """
+    from ingest_api.app import prepare_storage
+    from pipelines.article_import import FileChanged, check_file, land_file
+    from schemas.article_xml import ArticleXmlError
+
+    _configure_logging(logging.WARNING)
+    settings = EngageSettings()
+    prepare_storage(settings)
+    try:
+        total = check_file(file)
+    except ArticleXmlError as error:
+        _print_xml_problems(error, "nothing was imported")
+        sys.exit(2)
+    try:
+        with click.progressbar(length=total, label="Landing articles", file=sys.stderr) as bar:
+            summary = land_file(settings, file, bar.update)
+    except FileChanged as error:
+        _print_xml_problems(
+            error,
+            f"the file changed while importing; {error.summary.articles} "
+            f"articles were landed in jobs {', '.join(error.summary.job_ids)}",
+        )
+        sys.exit(2)
+    for job_id in summary.job_ids:
+        click.echo(job_id)
+    click.echo(
+        f"Landed {summary.articles} articles in {len(summary.job_ids)} jobs; "
+        "`engage-orders process` (or the running pipeline) merges them into the register.",
+        err=True,
+    )
+
+
+def _print_xml_problems(error: ArticleXmlError, consequence: str) -> None:
+    for problem in error.errors:
+        click.echo(f"{problem.path}: {problem.code}: {problem.message}", err=True)
+    click.echo(f"The article file is not valid; {consequence}.", err=True)
 
 
 @main.command()

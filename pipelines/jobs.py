@@ -2,7 +2,31 @@
 
 import dagster as dg
 
-from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_LINES, ORDER_VERSIONS, ORDERS
+from schemas.tables import (
+    ARTICLES,
+    LOYALTY_LEDGER,
+    ORDER_CHANGE_OUTCOMES,
+    ORDER_LINES,
+    ORDER_VERSIONS,
+    ORDERS,
+    RECEIPT_LINES,
+    RECEIPT_SUBMISSION_OUTCOMES,
+    RECEIPTS,
+    SALES_DAILY,
+    STORES,
+)
+
+process_registers = dg.define_asset_job(
+    name="process_registers",
+    description=(
+        "Merge every article and store registration landed since the last run into the "
+        "registers (upsert by SKU / externalId), settle their jobs and rebuild daily sales."
+    ),
+    # Daily sales are rebuilt here too, so a newly registered article re-labels past sales.
+    selection=dg.AssetSelection.assets(ARTICLES.name, STORES.name, SALES_DAILY.name),
+    executor_def=dg.in_process_executor,
+    tags={"engage/pipeline": "registers", "dagster/max_retries": "2"},
+)
 
 process_orders = dg.define_asset_job(
     name="process_orders",
@@ -18,5 +42,27 @@ process_orders = dg.define_asset_job(
     tags={"engage/pipeline": "orders", "dagster/max_retries": "2"},
 )
 
-PIPELINE_JOBS = [process_orders]
+PROCESS_RECEIPTS_ASSETS = [
+    RECEIPTS.name,
+    RECEIPT_LINES.name,
+    RECEIPT_SUBMISSION_OUTCOMES.name,
+    "receipt_view",
+    LOYALTY_LEDGER.name,
+    SALES_DAILY.name,
+]
+"""What a receipts run materialises; what derives from receipts (loyalty, sales) joins the list."""
+
+process_receipts = dg.define_asset_job(
+    name="process_receipts",
+    description=(
+        "Register every receipt landed since the last run (each uniqueReceiptId once), with its "
+        "lines; publish the receipt view and settle the jobs; update the loyalty ledger and "
+        "rebuild daily sales."
+    ),
+    selection=dg.AssetSelection.assets(*PROCESS_RECEIPTS_ASSETS),
+    executor_def=dg.in_process_executor,
+    tags={"engage/pipeline": "receipts", "dagster/max_retries": "2"},
+)
+
+PIPELINE_JOBS = [process_registers, process_orders, process_receipts]
 """Every job `engage-orders process` runs, in this order."""

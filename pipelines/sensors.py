@@ -8,10 +8,18 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 
 from assets.orders.silver import WATERMARK as ORDER_CHANGES_WATERMARK
+from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
+from assets.registers.articles import ARTICLE_REGISTER
+from assets.registers.stores import STORE_REGISTER
 from assets.resources import LakeResource, OperationalDatabase
-from pipelines.jobs import process_orders
+from pipelines.jobs import process_orders, process_receipts, process_registers
 from schemas.table_spec import TableSpec
-from schemas.tables import ORDER_CHANGES
+from schemas.tables import (
+    ARTICLE_SUBMISSIONS,
+    ORDER_CHANGES,
+    RECEIPT_SUBMISSIONS,
+    STORE_SUBMISSIONS,
+)
 from storage.watermarks import get_watermark
 
 IN_FLIGHT = [
@@ -79,4 +87,16 @@ def bronze_sensor(
 
 order_changes_sensor = bronze_sensor(process_orders, [(ORDER_CHANGES, ORDER_CHANGES_WATERMARK)])
 
-PIPELINE_SENSORS = [order_changes_sensor]
+register_submissions_sensor = bronze_sensor(
+    process_registers,
+    [
+        (ARTICLE_SUBMISSIONS, ARTICLE_REGISTER.watermark),
+        (STORE_SUBMISSIONS, STORE_REGISTER.watermark),
+    ],
+)
+
+receipt_submissions_sensor = bronze_sensor(
+    process_receipts, [(RECEIPT_SUBMISSIONS, RECEIPT_SUBMISSIONS_WATERMARK)]
+)
+
+PIPELINE_SENSORS = [register_submissions_sensor, order_changes_sensor, receipt_submissions_sensor]

@@ -105,7 +105,7 @@ def _location(item: Any) -> Sequence[str | int]:
 
 def _message(item: Any) -> str:
     if item["type"] == "extra_forbidden":
-        return "Unknown field: the Orders v3 format does not define it."
+        return "Unknown field: the Engage v3 format does not define it."
     if item["type"] == "timezone_aware":
         return "Date must carry a UTC offset, e.g. 2025-12-03T15:15:19+01:00."
     return str(item["msg"])

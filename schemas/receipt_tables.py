@@ -94,7 +94,13 @@ RECEIPT_LINES = TableSpec(
         string("article_number", "Article number as sent."),
         string("article_name", "Article name as sent."),
         string("article_group", "Article group as sent."),
-        Column("quantity", pa.float64(), "Quantity (negative on RETURN lines).", nullable=False),
+        Column(
+            "quantity",
+            pa.float64(),
+            "Quantity as sent: negative on RETURN lines by convention (a warning otherwise); "
+            "line_type, not the sign, says which way the goods went.",
+            nullable=False,
+        ),
         money("gross_paid_price", "Amount paid for the line (positive, also for returns)."),
         money("signed_amount", "gross_paid_price, negative for RETURN lines."),
         money("tax_amount", "Tax included in the line."),
@@ -145,6 +151,12 @@ LOYALTY_LEDGER = TableSpec(
         string("contact_id", "The contact whose balance changes.", nullable=False),
         string("unique_receipt_id", "The receipt that caused the entry.", nullable=False),
         Column("change_seq", pa.int64(), "Landing order of that receipt.", nullable=False),
+        Column(
+            "entry_number",
+            pa.int32(),
+            "Order of the entries of one receipt: 0 for its points, then 1, 2, ... per check.",
+            nullable=False,
+        ),
         string("entry_type", "Earned, Deducted or BonusCheckIssued.", nullable=False),
         Column("points", pa.int64(), "Points added (+) or removed (-).", nullable=False),
         Column(

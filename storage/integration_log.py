@@ -23,6 +23,26 @@ class LogEntry:
     order_id: str | None
 
 
+def outcome_entries(
+    type_: str,
+    job_id: str,
+    order_id: str | None,
+    warnings: Sequence[dict[str, str]],
+    errors: Sequence[dict[str, str]],
+) -> list[LogEntry]:
+    """The entries of one processed job: its warnings, then its errors, one per code (the log
+    keeps a single entry per job and code, the first)."""
+    entries: list[LogEntry] = []
+    seen: set[str] = set()
+    problems = [("Warning", item) for item in warnings] + [("Error", item) for item in errors]
+    for severity, item in problems:
+        if item["code"] in seen:
+            continue
+        seen.add(item["code"])
+        entries.append(LogEntry(type_, severity, item["code"], item["message"], job_id, order_id))
+    return entries
+
+
 def write_entries(session: Session, entries: Sequence[LogEntry]) -> None:
     """Insert entries once: an entry for a (job, code) pair already logged is skipped."""
     keyed = [entry for entry in entries if entry.job_id is not None]

@@ -107,6 +107,21 @@ class Lake:
             _fsync_commits(Path(self.uri(spec)), before + 1, table.version())
         return table.version()
 
+    def overwrite(self, spec: TableSpec, data: pa.Table) -> int:
+        """Replace the table's rows in one commit (for fully rebuilt tables); returns the version.
+
+        Earlier versions stay readable by time travel until vacuum removes their files.
+        """
+        table = self.table(spec)
+        write_deltalake(
+            table,
+            data.select(spec.column_names).cast(spec.arrow_schema),
+            mode="overwrite",
+            writer_properties=self.writer_properties(spec),
+        )
+        table.update_incremental()
+        return table.version()
+
     def merge(
         self,
         spec: TableSpec,

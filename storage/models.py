@@ -11,11 +11,13 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -175,6 +177,37 @@ class OrderView(Base):
     document: Mapped[str] = mapped_column(Text, doc="The order version as Orders v3 JSON.")
 
 
+class ReceiptView(Base):
+    """Every processed receipt, once, as `GET /receipts` serves it; never changed after insert."""
+
+    __tablename__ = "receipt_view"
+    __table_args__ = (Index("ix_receipt_view_contact_id_created_at", "contact_id", "created_at"),)
+
+    unique_receipt_id: Mapped[str] = mapped_column(
+        String(128), primary_key=True, doc="The integrator's unique receipt id."
+    )
+    contact_id: Mapped[str | None] = mapped_column(String(36), doc="Resolved contact, if any.")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, doc="When the receipt was created.")
+    total_gross_price: Mapped[float] = mapped_column(
+        Numeric(18, 4, asdecimal=False), doc="What was paid (negative for a return)."
+    )
+    currency: Mapped[str | None] = mapped_column(String(3), doc="ISO 4217 currency.")
+    store_external_id: Mapped[str | None] = mapped_column(String(255), doc="Store of the receipt.")
+    document: Mapped[str] = mapped_column(Text, doc="The receipt as canonical JSON.")
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, doc="When processed.")
+
+
+class ReceiptJobOutcome(Base):
+    """What a settled receipt job adds to its status: the receipt, duplicate or not, warnings."""
+
+    __tablename__ = "receipt_job_outcomes"
+
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True, doc="Intake job id.")
+    unique_receipt_id: Mapped[str] = mapped_column(String(128), doc="The receipt submitted.")
+    duplicate: Mapped[bool] = mapped_column(Boolean, doc="The receipt was already registered.")
+    warnings: Mapped[str | None] = mapped_column(Text, doc="JSON list of {code, message}.")
+
+
 class PipelineWatermark(Base):
     """How far a pipeline has fully processed a bronze table (its Delta version)."""
 
@@ -183,3 +216,22 @@ class PipelineWatermark(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LoyaltyEntry(Base):
+    """A loyalty ledger entry as `GET /contacts/{id}/loyalty` serves it (mirrors the lake)."""
+
+    __tablename__ = "loyalty_entries"
+    __table_args__ = (
+        Index("ix_loyalty_entries_contact_id_change_seq", "contact_id", "change_seq"),
+    )
+
+    entry_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(36))
+    unique_receipt_id: Mapped[str] = mapped_column(String(128))
+    entry_type: Mapped[str] = mapped_column(String(32), doc="Earned, Deducted, BonusCheckIssued.")
+    points: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    change_seq: Mapped[int] = mapped_column(BigInteger)
+    entry_number: Mapped[int] = mapped_column(Integer, doc="0 for the points, n for the nth check.")
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)

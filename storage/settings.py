@@ -29,7 +29,20 @@ class EngageSettings(BaseSettings):
     )
     order_statuses: tuple[str, ...] = ("InProgress", "Completed", "Cancelled")
     ongoing_statuses: tuple[str, ...] = ("InProgress",)
+    loyalty_points_per_unit: float = Field(
+        default=1.0, ge=0, description="Points per unit of group currency on awardsBonus lines."
+    )
+    loyalty_bonus_check_threshold: int = Field(
+        default=500, ge=0, description="A bonus check is issued each time a balance reaches this."
+    )
     max_body_bytes: int = 1024 * 1024
+    import_max_body_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        description=(
+            "Body limit of the article register calls (POST /articles and /articles/import): "
+            "1000 articles with descriptions outgrow max_body_bytes."
+        ),
+    )
     group_commit_max_rows: int = 2000
     group_commit_max_wait_ms: float = Field(
         default=2.0,

@@ -14,27 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# The landing order (change_seq) is shared by every domain; re-exported here for the orders code.
+from assets.incremental import CHANGE_SEQ_BITS as CHANGE_SEQ_BITS
+from assets.incremental import change_seq as change_seq
+from assets.incremental import first_seq_after as first_seq_after
 from assets.orders.documents import order_document, parse_timestamp, version_tag_for
 from schemas.orders import ChangeDelivery, ChangeStatus, Order
 from schemas.problems import FieldError, ProcessingWarning
-
-CHANGE_SEQ_BITS = 20
-"""A change's landing order is its bronze commit version, then its position in that commit."""
 
 Payload = Order | ChangeStatus | ChangeDelivery
 ContactResolver = Callable[[dict[str, Any]], str | None]
 """Finds the live contact an order document names, or None."""
 ReferenceChecker = Callable[[dict[str, Any]], tuple[ProcessingWarning, ...]]
 """Warnings for what an order document refers to that the registers do not know."""
-
-
-def change_seq(bronze_version: int, position: int) -> int:
-    return (bronze_version << CHANGE_SEQ_BITS) | position
-
-
-def first_seq_after(bronze_version: int) -> int:
-    """The smallest change_seq a commit newer than `bronze_version` can have."""
-    return (bronze_version + 1) << CHANGE_SEQ_BITS
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.metadata import OWNER, database_table_metadata
+from assets.metadata import OWNER, WRITE_RETRY, database_table_metadata
 from assets.orders.silver import ORDER_LINES_MERGED, ORDERS_MERGED, WATERMARK
 from assets.orders.state import latest_versions_in_range, outcomes_in_range
 from assets.resources import LakeResource, OperationalDatabase
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_LINES, ORDERS
-from storage.integration_log import LogEntry, write_entries
+from storage.integration_log import LogEntry, outcome_entries, write_entries
 from storage.jobs import JobOutcome, JobStatus, NewJob, record_outcomes
 from storage.models import OrderView
 from storage.order_view import OrderViewRow, publish
@@ -31,7 +31,7 @@ from storage.watermarks import get_watermark, set_watermark
     owners=[OWNER],
     metadata=database_table_metadata(OrderView.__table__),
     pool="order_view",
-    retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL),
+    retry_policy=WRITE_RETRY,
 )
 def order_view(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
     with database.session() as session:
@@ -104,23 +104,14 @@ def _jobs(outcomes: pl.DataFrame) -> list[NewJob]:
 
 
 def _log_entries(outcomes: pl.DataFrame) -> list[LogEntry]:
-    entries = []
-    for row in outcomes.iter_rows(named=True):
-        problems = [("Warning", item) for item in json.loads(row["warnings"] or "[]")]
-        problems += [("Error", item) for item in json.loads(row["errors"] or "[]")]
-        seen: set[str] = set()
-        for severity, item in problems:
-            if item["code"] in seen:
-                continue
-            seen.add(item["code"])
-            entries.append(
-                LogEntry(
-                    type="Orders",
-                    severity=severity,
-                    code=item["code"],
-                    message=item["message"],
-                    job_id=row["job_id"],
-                    order_id=row["order_id"],
-                )
-            )
-    return entries
+    return [
+        entry
+        for row in outcomes.iter_rows(named=True)
+        for entry in outcome_entries(
+            "Orders",
+            row["job_id"],
+            row["order_id"],
+            json.loads(row["warnings"] or "[]"),
+            json.loads(row["errors"] or "[]"),
+        )
+    ]

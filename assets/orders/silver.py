@@ -13,22 +13,20 @@ from typing import Any
 import dagster as dg
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 from dagster import AssetExecutionContext
 
-from assets.metadata import asset_spec, table_asset_args
+from assets.incremental import append_new
+from assets.metadata import WRITE_RETRY, asset_spec, table_asset_args
 from assets.orders.bronze import ORDER_CHANGES_KEY
 from assets.orders.changes import (
     OrderState,
     Outcome,
     ReferenceChecker,
     apply_changes,
-    first_seq_after,
 )
 from assets.orders.documents import order_document, order_skus
 from assets.orders.state import (
     APP_ID,
-    already_written_through,
     latest_versions_in_range,
     line_table,
     load_base_states,
@@ -69,7 +67,7 @@ RULES_CHECK = "changes_follow_business_rules"
         )
     ],
     pool=ORDER_VERSIONS.name,
-    retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL),
+    retry_policy=WRITE_RETRY,
 )
 def apply_order_changes(
     context: AssetExecutionContext,
@@ -182,13 +180,7 @@ def _contact_key(document: dict[str, Any]) -> tuple[str, str] | None:
 
 def _append_new(lake: Lake, spec: Any, table: pa.Table, watermark: int, through: int) -> int:
     """Append the rows a previous attempt at this batch did not already write; returns the count."""
-    done = already_written_through(lake, spec, watermark)
-    if through <= done:
-        return 0
-    fresh = table.filter(pc.greater_equal(table["change_seq"], first_seq_after(done)))
-    if fresh.num_rows:
-        lake.append(spec, fresh, app_transaction=(APP_ID, through))
-    return fresh.num_rows
+    return append_new(lake, spec, table, watermark, through, APP_ID)
 
 
 def _rules_check(batch: ValidatedBatch) -> dg.AssetCheckResult:
@@ -212,10 +204,6 @@ def processed_through(lake: Lake) -> int:
     return lake.app_version(ORDER_CHANGE_OUTCOMES, APP_ID) or 0
 
 
-RETRY = dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL)
-"""Retries cover a lost commit race on a table (another writer won) and passing storage faults."""
-
-
 def _batch_range(lake: LakeResource, database: OperationalDatabase) -> tuple[int, int]:
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
@@ -234,7 +222,7 @@ def _merge_source(latest: pl.DataFrame, columns: list[str]) -> pa.Table:
 @dg.asset(
     **table_asset_args(ORDERS, deps=[ORDER_VERSIONS.name, ORDER_CHANGE_OUTCOMES.name]),
     pool=ORDERS.name,
-    retry_policy=RETRY,
+    retry_policy=WRITE_RETRY,
 )
 def orders(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
     """Upsert the newest version of each changed order; delete orders whose newest is a delete."""
@@ -269,7 +257,7 @@ def orders(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeR
 @dg.asset(
     **table_asset_args(ORDER_LINES, deps=[ORDER_VERSIONS.name, ORDER_CHANGE_OUTCOMES.name]),
     pool=ORDER_LINES.name,
-    retry_policy=RETRY,
+    retry_policy=WRITE_RETRY,
 )
 def order_lines(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
     """Replace the lines of every changed order with those of its newest version."""

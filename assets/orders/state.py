@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from assets.incremental import written_through
 from assets.orders.changes import OrderState, OrderVersion, Outcome, first_seq_after
 from assets.orders.documents import line_rows, state_columns
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_LINES, ORDER_VERSIONS, ORDERS, TableSpec
@@ -81,7 +82,7 @@ def _state(row: dict[str, Any]) -> OrderState:
 def already_written_through(lake: Lake, spec: TableSpec, watermark: int) -> int:
     """Bronze version through which `spec` already holds this pipeline's rows (at least the
     watermark): rows of later changes are still to be written."""
-    return max(lake.app_version(spec, APP_ID) or 0, watermark)
+    return written_through(lake, spec, watermark, APP_ID)
 
 
 def version_table(versions: Iterable[OrderVersion], processed_at: datetime) -> pa.Table:

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from ingest_api.accepted import land_accepted
 from ingest_api.body import parse_json, read_json
 from ingest_api.deps import SessionDep, SettingsDep, committer_for, require_scope
 from ingest_api.errors import ProblemError, format_error
-from ingest_api.landing import GroupCommitter, LandingFailed
+from ingest_api.landing import GroupCommitter
 from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, paged
 from schemas.common import Identifier
 from schemas.jobs import Accepted
@@ -24,7 +25,6 @@ from schemas.orders import (
     change_status_rule_errors,
     order_rule_errors,
 )
-from schemas.paging import Link
 from schemas.problems import FieldError
 from schemas.tables import ORDER_CHANGES
 from storage.apikeys import Principal, Scope
@@ -71,21 +71,7 @@ async def _land(
         "contact_match_key_type": contact.match_key_type.value if contact else None,
     }
     job = NewJob(job_id, "orders", order_id, change_type, principal.key_id)
-    try:
-        await committer.land([row], job)
-    except LandingFailed:
-        raise ProblemError(
-            503,
-            "Service Unavailable",
-            "The change could not be stored; nothing was accepted. Retry later.",
-            headers={"Retry-After": "10"},
-            code="LandingFailed",
-        ) from None
-    status_url = f"/api/v3/orders/jobs/{job_id}"
-    accepted = Accepted(job_id=job_id, links=[Link(href=status_url, rel="status")])
-    return JSONResponse(
-        accepted.model_dump(by_alias=True), status_code=202, headers={"Location": status_url}
-    )
+    return await land_accepted(committer, [row], job, f"/api/v3/orders/jobs/{job_id}")
 
 
 def _check_rules(errors: list[FieldError]) -> None:

@@ -1,0 +1,28 @@
+"""Answers of the register endpoints (articles, stores): the 202 and the job status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from schemas.common import ResponseModel
+from schemas.paging import Link
+from schemas.problems import FieldError
+
+
+class RegisterAccepted(ResponseModel):
+    """202 body of `POST /articles`, `POST /articles/import` and `POST /stores`."""
+
+    job_id: str
+    count: int
+    """How many registrations were landed: distinct keys (a key sent twice counts once)."""
+    links: list[Link]
+
+
+class RegisterJobState(ResponseModel):
+    """`GET /articles/jobs/{jobId}` and `GET /stores/jobs/{jobId}`."""
+
+    job_id: str
+    status: str
+    created_at: datetime
+    count: int | None = None
+    errors: list[FieldError] | None = None
