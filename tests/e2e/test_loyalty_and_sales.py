@@ -8,9 +8,12 @@ from datetime import date
 
 import httpx
 import polars as pl
+from sqlalchemy import delete
 
-from schemas.tables import SALES_DAILY
+from schemas.tables import LOYALTY_LEDGER, SALES_DAILY
+from storage.db import session_scope
 from storage.lake import Lake
+from storage.models import LoyaltyEntry, PipelineWatermark
 from storage.settings import EngageSettings
 from tests.support.orders import JSON, order_body, post_order, succeeded_tag
 from tests.support.receipts import RETURN, post_receipt, receipt_body, succeeded
@@ -130,3 +133,23 @@ def test_daily_sales_follow_receipts_and_the_article_register(
     assert (date(2025, 11, 22), "Socks") not in daily
     assert daily[(date(2025, 11, 22), "Hosiery")]["gross_sales"] == 258.0
     assert Lake(settings.resolved_lake_uri).scan(SALES_DAILY).select(pl.len()).collect().item() == 3
+
+
+def test_rerun_after_a_crash_before_publishing_makes_no_entry_twice(
+    api: httpx.Client, process: Process, settings: EngageSettings
+) -> None:
+    contact_id = create_contact(api)
+    post_receipt(api, receipt_body())
+    process()
+    # The ledger was appended to the lake, then the run died before the database caught up.
+    with session_scope(settings.resolved_database_url) as session:
+        session.execute(delete(LoyaltyEntry))
+        session.execute(delete(PipelineWatermark).where(PipelineWatermark.name == "loyalty_ledger"))
+    assert loyalty(api, contact_id)["balance"] == 0
+
+    process()
+    account = loyalty(api, contact_id)
+    assert account["balance"] == 109
+    assert account["ledger"]["totalCount"] == 1
+    ledger = Lake(settings.resolved_lake_uri).scan(LOYALTY_LEDGER).collect()
+    assert ledger["entry_id"].to_list() == [f"{receipt_body()['uniqueReceiptId']}:Earned"]
