@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -12,7 +13,9 @@ from ingest_api.errors import ProblemError
 from ingest_api.landing import GroupCommitter
 from schemas.table_spec import TableSpec
 from storage.apikeys import Principal, Scope, authenticate
+from storage.contacts import get_live_contact
 from storage.db import session_factory, session_scope
+from storage.models import Contact
 from storage.settings import EngageSettings
 
 
@@ -84,3 +87,20 @@ def committer_for(spec: TableSpec) -> Callable[[Request], GroupCommitter]:
         return request.app.state.committers[spec.name]
 
     return committer
+
+
+def live_contact(session: Session, contact_id: str) -> Contact:
+    """The live contact with this id; anything else, a malformed id included, is a 404 problem
+    (`ContactNotFound`)."""
+    try:
+        canonical = str(uuid.UUID(contact_id))
+    except ValueError:
+        raise contact_not_found() from None
+    contact = get_live_contact(session, canonical)
+    if contact is None:
+        raise contact_not_found()
+    return contact
+
+
+def contact_not_found() -> ProblemError:
+    return ProblemError(404, "Not Found", "No such contact.", code="ContactNotFound")

@@ -6,7 +6,6 @@ contact id, and key uniqueness must be decided before answering.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -14,7 +13,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from ingest_api.body import parse_json, read_json
-from ingest_api.deps import SessionDep, SettingsDep, require_scope
+from ingest_api.deps import (
+    SessionDep,
+    SettingsDep,
+    contact_not_found,
+    live_contact,
+    require_scope,
+)
 from ingest_api.errors import ProblemError
 from schemas.contacts import (
     INVALID_EMAIL_MESSAGE,
@@ -36,7 +41,6 @@ from storage.contacts import (
     any_key_candidates,
     find_live_ids,
     find_live_ids_any,
-    get_live_contact,
     normalize_phone,
     update_contact,
     validated_email,
@@ -124,7 +128,7 @@ def lookup_contact_id(
     name, value = _single_lookup(given)
     ids = _lookup_ids(session, name, value)
     if not ids:
-        raise _contact_not_found()
+        raise contact_not_found()
     if len(ids) > 1:
         raise ProblemError(
             409,
@@ -137,7 +141,7 @@ def lookup_contact_id(
 
 @router.get("/{contactId}", response_model=ContactOut, summary="Read a contact")
 def read_contact(contact_id: ContactIdPath, session: SessionDep, _reader: Reader) -> JSONResponse:
-    return _contact_json(_live_contact(session, contact_id))
+    return _contact_json(live_contact(session, contact_id))
 
 
 @router.patch(
@@ -151,24 +155,12 @@ def patch_contact(
 ) -> JSONResponse:
     """Fields sent are set (`null` clears, except `contactType`), fields left out are kept."""
     patch = parse_json(ContactPatch, body)
-    contact = _live_contact(session, contact_id)
+    contact = live_contact(session, contact_id)
     try:
         contact = update_contact(session, contact, patch.changes())
     except DuplicateContactKeys as error:
         raise _duplicate_keys(error) from None
     return _contact_json(contact)
-
-
-def _live_contact(session: Session, contact_id: str) -> Contact:
-    """The live contact with this id; anything else, a malformed id included, is a 404."""
-    try:
-        canonical = str(uuid.UUID(contact_id))
-    except ValueError:
-        raise _contact_not_found() from None
-    contact = get_live_contact(session, canonical)
-    if contact is None:
-        raise _contact_not_found()
-    return contact
 
 
 def _contact_json(contact: Contact) -> JSONResponse:
@@ -232,10 +224,6 @@ def _bad_lookup(errors: list[FieldError]) -> ProblemError:
     return ProblemError(
         400, "Bad Request", "The lookup parameters are not valid.", errors, code="InvalidParameter"
     )
-
-
-def _contact_not_found() -> ProblemError:
-    return ProblemError(404, "Not Found", "No such contact.", code="ContactNotFound")
 
 
 def _duplicate_keys(error: DuplicateContactKeys) -> ProblemError:

@@ -7,11 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
-from ingest_api.deps import SessionDep, require_scope
-from ingest_api.errors import ProblemError
+from ingest_api.deps import SessionDep, live_contact, require_scope
 from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, page_body
 from storage.apikeys import Principal, Scope
-from storage.contacts import get_live_contact
 from storage.loyalty import list_entries, summary
 from storage.models import LoyaltyEntry
 
@@ -30,9 +28,7 @@ def read_loyalty(
 ) -> JSONResponse:
     """Points come from processed receipts only (orders never earn points): purchases on
     bonus-awarding lines earn, returns deduct, and each bonus check uses the threshold's points."""
-    contact = get_live_contact(session, contact_id)
-    if contact is None:
-        raise ProblemError(404, "Not Found", "No such contact.", code="ContactNotFound")
+    contact = live_contact(session, contact_id)
     totals = summary(session, contact.id)
     entries, total = list_entries(session, contact.id, offset, count)
     path = f"/api/v3/contacts/{contact.id}/loyalty"

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from ingest_api.accepted import land_accepted
 from ingest_api.body import parse_json, read_json
-from ingest_api.deps import SessionDep, SettingsDep, committer_for, require_scope
+from ingest_api.deps import SessionDep, SettingsDep, committer_for, live_contact, require_scope
 from ingest_api.errors import ProblemError, format_error
 from ingest_api.landing import GroupCommitter
 from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, paged
@@ -28,7 +28,6 @@ from schemas.orders import (
 from schemas.problems import FieldError
 from schemas.tables import ORDER_CHANGES
 from storage.apikeys import Principal, Scope
-from storage.contacts import get_live_contact
 from storage.jobs import NewJob
 from storage.models import OrderView
 from storage.order_view import get_order, list_for_contact
@@ -178,9 +177,8 @@ def list_orders(
     offset: Offset = DEFAULT_OFFSET,
     count: Count = DEFAULT_PAGE,
 ) -> Response:
-    if get_live_contact(session, contact_id) is None:
-        raise ProblemError(404, "Not Found", "No such contact.", code="ContactNotFound")
-    views, total = list_for_contact(session, contact_id.lower(), offset, count)
+    contact = live_contact(session, contact_id)
+    views, total = list_for_contact(session, contact.id, offset, count)
     items = [_order_json(view) for view in views]
     return paged(items, total, offset, count, "/api/v3/orders", {"contactId": contact_id})
 

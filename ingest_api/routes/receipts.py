@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ingest_api.accepted import land_accepted
 from ingest_api.body import parse_json, read_json
-from ingest_api.deps import SessionDep, SettingsDep, committer_for, require_scope
+from ingest_api.deps import SessionDep, SettingsDep, committer_for, live_contact, require_scope
 from ingest_api.errors import ProblemError, problem_response
 from ingest_api.landing import GroupCommitter
 from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, Since, paged
@@ -22,7 +22,6 @@ from schemas.problems import FieldError, Problem
 from schemas.receipts import Receipt, ReceiptJobState, WarningOut
 from schemas.tables import RECEIPT_SUBMISSIONS
 from storage.apikeys import Principal, Scope
-from storage.contacts import get_live_contact
 from storage.jobs import JobStatus, NewJob, get_job, list_jobs
 from storage.models import Job, ReceiptView
 from storage.receipt_view import get_job_outcome, get_receipt, list_for_contact
@@ -113,9 +112,8 @@ def list_receipts(
     offset: Offset = DEFAULT_OFFSET,
     count: Count = DEFAULT_PAGE,
 ) -> Response:
-    if get_live_contact(session, contact_id) is None:
-        raise ProblemError(404, "Not Found", "No such contact.", code="ContactNotFound")
-    views, total = list_for_contact(session, contact_id.lower(), offset, count)
+    contact = live_contact(session, contact_id)
+    views, total = list_for_contact(session, contact.id, offset, count)
     items = [_receipt_json(view) for view in views]
     return paged(items, total, offset, count, "/api/v3/receipts", {"contactId": contact_id})
 
