@@ -19,9 +19,16 @@ from storage.jobs import NewJob
 
 
 async def land_accepted(
-    committer: GroupCommitter, rows: list[dict[str, Any]], job: NewJob, status_url: str
+    committer: GroupCommitter,
+    rows: list[dict[str, Any]],
+    job: NewJob,
+    status_url: str,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """Return the 202 once `rows` are committed in bronze and `job` is Queued; raise 503 if not."""
+    """Return the 202 once `rows` are committed in bronze and `job` is Queued; raise 503 if not.
+
+    `extra` adds resource-specific fields to the 202 body (e.g. a register batch's `count`).
+    """
     try:
         await committer.land(rows, job)
     except LandingFailed:
@@ -33,6 +40,5 @@ async def land_accepted(
             code="LandingFailed",
         ) from None
     accepted = Accepted(job_id=job.job_id, links=[Link(href=status_url, rel="status")])
-    return JSONResponse(
-        accepted.model_dump(by_alias=True), status_code=202, headers={"Location": status_url}
-    )
+    body = {**accepted.model_dump(by_alias=True), **(extra or {})}
+    return JSONResponse(body, status_code=202, headers={"Location": status_url})

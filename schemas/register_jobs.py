@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas.common import ResponseModel
-from schemas.paging import Link
+from schemas.jobs import Accepted
 from schemas.problems import FieldError
 
 
-class RegisterAccepted(ResponseModel):
+class RegisterAccepted(Accepted):
     """202 body of `POST /articles`, `POST /articles/import` and `POST /stores`."""
 
-    job_id: str
     count: int
     """How many registrations were landed: distinct keys (a key sent twice counts once)."""
-    links: list[Link]
 
 
 class RegisterJobState(ResponseModel):

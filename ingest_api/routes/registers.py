@@ -17,11 +17,11 @@ import polars as pl
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from ingest_api.accepted import land_accepted
 from ingest_api.errors import ProblemError
-from ingest_api.landing import GroupCommitter, LandingFailed
-from schemas.paging import Link
+from ingest_api.landing import GroupCommitter
 from schemas.problems import FieldError, field_errors_from_validation
-from schemas.register_jobs import RegisterAccepted, RegisterJobState
+from schemas.register_jobs import RegisterJobState
 from schemas.table_spec import TableSpec
 from storage.apikeys import Principal
 from storage.jobs import NewJob
@@ -64,23 +64,8 @@ async def land_registrations(
     # Rendering up to 200,000 registrations as JSON is CPU work: off the event loop.
     rows = await asyncio.to_thread(build_rows, job_id)
     job = NewJob(job_id, resource, None, CHANGE_TYPE, principal.key_id)
-    try:
-        await committer.land(rows, job)
-    except LandingFailed:
-        raise ProblemError(
-            503,
-            "Service Unavailable",
-            "The registrations could not be stored; nothing was accepted. Retry later.",
-            headers={"Retry-After": "10"},
-            code="LandingFailed",
-        ) from None
     status_url = f"/api/v3/{resource}/jobs/{job_id}"
-    accepted = RegisterAccepted(
-        job_id=job_id, count=len(rows), links=[Link(href=status_url, rel="status")]
-    )
-    return JSONResponse(
-        accepted.model_dump(by_alias=True), status_code=202, headers={"Location": status_url}
-    )
+    return await land_accepted(committer, rows, job, status_url, {"count": len(rows)})
 
 
 def job_state(job: Job | None, resource: str, lake_uri: str, spec: TableSpec) -> JSONResponse:
