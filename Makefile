@@ -17,7 +17,7 @@ RUN_ARGS ?=
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 UV_PREREQ := $(if $(filter $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
 
-.PHONY: help venv run test lint format lock clean
+.PHONY: help venv run test lint format lock clean bench
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ run: venv ## Run intake (:8000), Dagster UI (:3000) and daemon; Ctrl-C stops all
 
 test: lint ## Lint, check formatting, run the test suite (PYTEST_ARGS=... to pass options)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: venv ## Gold rebuild and segment previews at 1M orders / 5M lines (bench/README.md)
+	$(VENV)/bin/python -m bench.gold_rebuild
 
 lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

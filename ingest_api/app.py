@@ -19,6 +19,7 @@ from ingest_api.routes import (
     order_jobs,
     orders,
     receipts,
+    segments,
     stores,
 )
 from schemas.tables import BRONZE_TABLES
@@ -85,6 +86,7 @@ def create_app(settings: EngageSettings | None = None) -> FastAPI:
         stores.router,
         receipts.router,
         loyalty.router,
+        segments.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

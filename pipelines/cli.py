@@ -1,4 +1,5 @@
-"""The `engage-orders` command: run the product, process pending work, manage API keys.
+"""The `engage-orders` command: run the product, process pending work, manage API keys, and
+query the gold tables and preview segments as an analyst.
 
 Heavy imports (FastAPI, Dagster, the pipeline definitions) happen inside the commands so that
 `--help` and `apikey` stay fast and a broken pipeline module cannot break key management.
@@ -6,12 +7,13 @@ Heavy imports (FastAPI, Dagster, the pipeline definitions) happen inside the com
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -176,6 +178,94 @@ def _print_xml_problems(error: ArticleXmlError, consequence: str) -> None:
     for problem in error.errors:
         click.echo(f"{problem.path}: {problem.code}: {problem.message}", err=True)
     click.echo(f"The article file is not valid; {consequence}.", err=True)
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table for reading, csv or json (every row) for other programs.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Rows shown in table format.",
+)
+def sql(query: str, output_format: Literal["table", "csv", "json"], max_rows: int) -> None:
+    """Run one SQL QUERY (polars SQL) over the gold and segments tables and print the result.
+
+    \b
+    Tables: the star schema (dim_date, dim_contact, dim_article, dim_store, fact_order,
+    fact_order_line, fact_receipt_line), sales_daily, contact_segmentation and
+    segment_memberships. None holds personal data. `SHOW TABLES` lists them.
+
+    \b
+    engage-orders sql "SELECT main_category, count(*) AS n FROM dim_article GROUP BY 1"
+
+    A query that cannot run prints why and exits 1.
+    """
+    from pipelines.analysis import QueryError, render, run_sql
+    from storage.lake import Lake
+
+    _configure_logging(logging.WARNING)
+    lake = Lake(EngageSettings().resolved_lake_uri)
+    try:
+        frame = run_sql(lake, query)
+    except QueryError as error:
+        click.echo(f"The query failed: {error}", err=True)
+        sys.exit(1)
+    click.echo(render(frame, output_format, max_rows))
+
+
+@main.group()
+def segment() -> None:
+    """Segments: try definitions out before saving them (POST /api/v3/segments)."""
+
+
+@segment.command("preview")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json prints what POST /segments/preview answers.",
+)
+def segment_preview(file: Path, output_format: str) -> None:
+    """Count the contacts a definition in FILE (.json, .yaml or .yml) selects, with a sample.
+
+    The definition is validated as the API does (problems are printed with their JSON pointer and
+    the exit code is 1) and evaluated on the current gold tables; soft-deleted contacts are left
+    out. Nothing is saved.
+    """
+    from ingest_api.app import prepare_storage
+    from pipelines.analysis import DefinitionError, preview_definition, read_definition
+
+    _configure_logging(logging.WARNING)
+    try:
+        definition = read_definition(file)
+    except DefinitionError as error:
+        for problem in error.errors:
+            click.echo(f"{problem.path or '/'}: {problem.code}: {problem.message}", err=True)
+        click.echo(f"{error}; nothing was previewed.", err=True)
+        sys.exit(1)
+    settings = EngageSettings()
+    prepare_storage(settings)
+    result = preview_definition(settings, definition)
+    if output_format == "json":
+        click.echo(json.dumps({"count": result.count, "sample": result.sample}))
+        return
+    click.echo(f"count: {result.count}")
+    click.echo(f"sample ({len(result.sample)}):")
+    for contact_id in result.sample:
+        click.echo(f"  {contact_id}")
 
 
 @main.command()

@@ -2,12 +2,14 @@
 
 import dagster as dg
 
+from assets.gold import GOLD_ASSETS, GOLD_CHECKS
 from assets.loyalty import LOYALTY_ASSETS
 from assets.orders import ORDER_ASSETS, ORDER_CHECKS
 from assets.receipts import RECEIPT_ASSETS, RECEIPT_CHECKS
 from assets.registers import REGISTER_ASSETS, REGISTER_CHECKS
 from assets.sales import SALES_ASSETS
-from pipelines.jobs import PIPELINE_JOBS
+from assets.segments import SEGMENT_ASSETS, SEGMENT_CHECKS
+from pipelines.jobs import ALL_JOBS, refresh_segments
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import PIPELINE_SENSORS
 from storage.settings import EngageSettings
@@ -15,9 +17,23 @@ from storage.settings import EngageSettings
 
 def build_definitions(settings: EngageSettings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*REGISTER_ASSETS, *ORDER_ASSETS, *RECEIPT_ASSETS, *LOYALTY_ASSETS, *SALES_ASSETS],
-        asset_checks=[*REGISTER_CHECKS, *ORDER_CHECKS, *RECEIPT_CHECKS],
-        jobs=PIPELINE_JOBS,
+        assets=[
+            *REGISTER_ASSETS,
+            *ORDER_ASSETS,
+            *RECEIPT_ASSETS,
+            *LOYALTY_ASSETS,
+            *SALES_ASSETS,
+            *GOLD_ASSETS,
+            *SEGMENT_ASSETS,
+        ],
+        asset_checks=[
+            *REGISTER_CHECKS,
+            *ORDER_CHECKS,
+            *RECEIPT_CHECKS,
+            *GOLD_CHECKS,
+            *SEGMENT_CHECKS,
+        ],
+        jobs=[*ALL_JOBS, refresh_segments],
         sensors=PIPELINE_SENSORS,
         resources=resources_from_settings(settings),
     )

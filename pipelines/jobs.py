@@ -2,6 +2,9 @@
 
 import dagster as dg
 
+from assets.gold import GOLD_ASSETS
+from assets.segments import SEGMENT_ASSETS
+from schemas.gold_tables import SEGMENT_MEMBERSHIPS
 from schemas.tables import (
     ARTICLES,
     LOYALTY_LEDGER,
@@ -65,4 +68,31 @@ process_receipts = dg.define_asset_job(
 )
 
 PIPELINE_JOBS = [process_registers, process_orders, process_receipts]
-"""Every job `engage-orders process` runs, in this order."""
+"""The processing jobs (bronze → silver and what serves the API), in the order `engage-orders
+process` runs them."""
+
+build_gold = dg.define_asset_job(
+    name="build_gold",
+    description=(
+        "Rebuild the star schema (dimensions, facts, calendar) from silver and the live contacts, "
+        "then the segmentation model and what derives from it; every table in one overwrite."
+    ),
+    selection=dg.AssetSelection.assets(*GOLD_ASSETS, *SEGMENT_ASSETS),
+    executor_def=dg.in_process_executor,
+    tags={"engage/pipeline": "gold", "dagster/max_retries": "2"},
+)
+
+refresh_segments = dg.define_asset_job(
+    name="refresh_segments",
+    description=(
+        "Re-materialise segment memberships on the current gold tables after a segment "
+        "definition was saved or deleted (a full build_gold is not needed for that)."
+    ),
+    selection=dg.AssetSelection.assets(SEGMENT_MEMBERSHIPS.name),
+    executor_def=dg.in_process_executor,
+    tags={"engage/pipeline": "segments", "dagster/max_retries": "2"},
+)
+
+ALL_JOBS = [*PIPELINE_JOBS, build_gold]
+"""Every job, in the order `engage-orders process` runs them: processing first, then gold from
+what it produced."""

@@ -7,14 +7,15 @@ run and its materialisations show in the Dagster UI like any other.
 import dagster as dg
 
 from pipelines.definitions import build_definitions
-from pipelines.jobs import PIPELINE_JOBS
+from pipelines.jobs import ALL_JOBS
 from storage.settings import EngageSettings
 
 
 def process_pending(
     settings: EngageSettings | None = None, instance: dg.DagsterInstance | None = None
 ) -> bool:
-    """Run every pipeline job once; True when all runs succeeded."""
+    """Run every processing job once, then build gold from what they produced; True when all
+    runs succeeded (a failed run stops the rest: gold is not built from a half-processed batch)."""
     settings = settings or EngageSettings()
     if instance is None:
         from pipelines.dagster_home import ensure_dagster_home
@@ -22,7 +23,7 @@ def process_pending(
         ensure_dagster_home(settings)
         instance = dg.DagsterInstance.get()
     definitions = build_definitions(settings)
-    for job in PIPELINE_JOBS:
+    for job in ALL_JOBS:
         result = definitions.resolve_job_def(job.name).execute_in_process(
             instance=instance, tags={"engage/trigger": "process"}, raise_on_error=False
         )

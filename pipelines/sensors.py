@@ -1,4 +1,5 @@
-"""Sensors that start processing when bronze tables get new commits."""
+"""Sensors: processing starts when bronze tables get new commits, and the gold build when what it
+reads changed."""
 
 from collections.abc import Sequence
 
@@ -12,7 +13,14 @@ from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
 from assets.registers.articles import ARTICLE_REGISTER
 from assets.registers.stores import STORE_REGISTER
 from assets.resources import LakeResource, OperationalDatabase
-from pipelines.jobs import process_orders, process_receipts, process_registers
+from pipelines.gold_inputs import gold_fingerprint
+from pipelines.jobs import (
+    build_gold,
+    process_orders,
+    process_receipts,
+    process_registers,
+    refresh_segments,
+)
 from schemas.table_spec import TableSpec
 from schemas.tables import (
     ARTICLE_SUBMISSIONS,
@@ -20,6 +28,7 @@ from schemas.tables import (
     RECEIPT_SUBMISSIONS,
     STORE_SUBMISSIONS,
 )
+from storage.segments import definitions_fingerprint
 from storage.watermarks import get_watermark
 
 IN_FLIGHT = [
@@ -28,6 +37,13 @@ IN_FLIGHT = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 ]
+
+
+def run_in_flight(context: dg.SensorEvaluationContext, job_name: str) -> bool:
+    records = context.instance.get_run_records(
+        filters=dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=1
+    )
+    return bool(records)
 
 
 def bronze_sensor(
@@ -63,10 +79,7 @@ def bronze_sensor(
             ]
         if not behind:
             return dg.SkipReason(f"nothing new in {names}")
-        in_flight = context.instance.get_run_records(
-            filters=dg.RunsFilter(job_name=job.name, statuses=IN_FLIGHT), limit=1
-        )
-        if in_flight:
+        if run_in_flight(context, job.name):
             return dg.SkipReason(f"a {job.name} run is in flight; the next one takes the rest")
         cursor = ",".join(f"{name}-v{version}" for name, version in sorted(versions.items()))
         return dg.SensorResult(
@@ -99,4 +112,69 @@ receipt_submissions_sensor = bronze_sensor(
     process_receipts, [(RECEIPT_SUBMISSIONS, RECEIPT_SUBMISSIONS_WATERMARK)]
 )
 
-PIPELINE_SENSORS = [register_submissions_sensor, order_changes_sensor, receipt_submissions_sensor]
+
+@dg.sensor(
+    name="build_gold_sensor",
+    job=build_gold,
+    minimum_interval_seconds=2,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Starts build_gold when what gold reads changed since the last launch (silver table "
+        "versions, contacts, the day; pipelines/gold_inputs.py) and no build_gold run is in "
+        "flight. Cursor and run key: that fingerprint."
+    ),
+)
+def build_gold_sensor(
+    context: dg.SensorEvaluationContext, lake: LakeResource, database: OperationalDatabase
+) -> dg.SensorResult | dg.SkipReason:
+    """A build that is in flight while inputs change is followed by one more: the fingerprint
+    still differs from the cursor once it has finished."""
+    with database.session() as session:
+        fingerprint = gold_fingerprint(lake.lake, session)
+    if fingerprint == context.cursor:
+        return dg.SkipReason("no gold input changed since the last build_gold launch")
+    if run_in_flight(context, build_gold.name):
+        return dg.SkipReason("a build_gold run is in flight; the next one takes the changes")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=fingerprint, tags={"engage/trigger": "sensor"})],
+        cursor=fingerprint,
+    )
+
+
+@dg.sensor(
+    name="segment_definitions_sensor",
+    job=refresh_segments,
+    minimum_interval_seconds=2,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Starts refresh_segments when a segment definition was saved or deleted since the last "
+        "launch, unless build_gold (which re-materialises memberships too) or refresh_segments "
+        "is in flight. Cursor and run key: a hash of every segment's name and revision."
+    ),
+)
+def segment_definitions_sensor(
+    context: dg.SensorEvaluationContext, database: OperationalDatabase
+) -> dg.SensorResult | dg.SkipReason:
+    """A definition saved during a build_gold run is picked up by the refresh that follows."""
+    with database.session() as session:
+        fingerprint = definitions_fingerprint(session)
+    if fingerprint == context.cursor:
+        return dg.SkipReason("no segment definition changed since the last refresh")
+    for job_name in (build_gold.name, refresh_segments.name):
+        if run_in_flight(context, job_name):
+            return dg.SkipReason(f"a {job_name} run is in flight; memberships follow it")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(run_key=f"segments-{fingerprint}", tags={"engage/trigger": "sensor"})
+        ],
+        cursor=fingerprint,
+    )
+
+
+PIPELINE_SENSORS = [
+    register_submissions_sensor,
+    order_changes_sensor,
+    receipt_submissions_sensor,
+    build_gold_sensor,
+    segment_definitions_sensor,
+]

@@ -77,6 +77,7 @@ _ORDER_STATE_COLUMNS = (
     money("sub_total", "Sum of the lines' totalPrice as sent in lineItems.subTotal."),
     timestamp("created_at", "When the order was placed."),
     timestamp("last_changed_at", "When the integrator last changed the order."),
+    timestamp("delivery_date", "Promised or actual delivery time (delivery.deliveryDate)."),
     timestamp("landed_at", "When the change landed in bronze.", nullable=False),
     timestamp("processed_at", "When the pipeline processed the change.", nullable=False),
     string("document", "The whole order version as canonical Orders v3 JSON.", personal=True),

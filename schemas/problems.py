@@ -26,6 +26,7 @@ _CODES = {
     "datetime_from_date_parsing": "InvalidDateTime",
     "string_type": "InvalidType",
     "int_type": "InvalidType",
+    "float_type": "InvalidType",
     "bool_type": "InvalidType",
     "decimal_type": "InvalidType",
     "dict_type": "InvalidType",

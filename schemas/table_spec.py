@@ -12,7 +12,7 @@ from typing import Literal
 
 import pyarrow as pa
 
-Layer = Literal["bronze", "silver", "gold"]
+Layer = Literal["bronze", "silver", "gold", "segments"]
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 

@@ -7,6 +7,7 @@ personal data out of the transaction log's file statistics.
 
 from __future__ import annotations
 
+from schemas.gold_tables import ANALYST_TABLES, SEGMENT_TABLES, STAR_SCHEMA
 from schemas.order_tables import (
     ORDER_CHANGE_OUTCOMES,
     ORDER_CHANGES,
@@ -41,9 +42,14 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     RECEIPT_SUBMISSION_OUTCOMES,
     LOYALTY_LEDGER,
     SALES_DAILY,
+    *STAR_SCHEMA,
+    *SEGMENT_TABLES,
 )
 
 BRONZE_TABLES = tuple(spec for spec in ALL_TABLES if spec.layer == "bronze")
+
+QUERYABLE_TABLES: tuple[TableSpec, ...] = (*ANALYST_TABLES, SALES_DAILY)
+"""What analysts query by name (`engage-orders sql`): gold and segments, none with personal data."""
 
 __all__ = [
     "ALL_TABLES",
@@ -56,6 +62,7 @@ __all__ = [
     "ORDER_CHANGE_OUTCOMES",
     "ORDER_LINES",
     "ORDER_VERSIONS",
+    "QUERYABLE_TABLES",
     "RECEIPTS",
     "RECEIPT_LINES",
     "RECEIPT_SUBMISSIONS",

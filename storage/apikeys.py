@@ -22,6 +22,8 @@ class Scope(StrEnum):
     CONTACTS_WRITE = "contacts:write"
     CONTACTS_READ = "contacts:read"
     ARTICLES_WRITE = "articles:write"
+    SEGMENTS_READ = "segments:read"
+    SEGMENTS_WRITE = "segments:write"
     GDPR = "gdpr"
     ADMIN = "admin"
 

@@ -24,10 +24,11 @@ from deltalake import (
     WriterProperties,
     write_deltalake,
 )
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from deltalake.schema import Field
 from deltalake.table import TableMerger
 
-from schemas.tables import TableSpec
+from schemas.tables import Column, TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class Lake:
             configuration=spec.configuration(),
             storage_options=self.storage_options,
         )
+        _add_missing_columns(table, spec)
         self._tables[spec.path] = table
         return table
 
@@ -187,6 +189,51 @@ class Lake:
             compression="ZSTD",
             column_properties={name: no_stats for name in spec.personal_columns},
         )
+
+
+def _add_missing_columns(table: DeltaTable, spec: TableSpec) -> None:
+    """Additive schema evolution: give a table created by an older release the catalogue's new
+    columns, so lakes keep working across upgrades. Rows written before read null there, which is
+    why only nullable columns can be added this way; anything else needs a migration.
+
+    The statistics property is rewritten too, so a new column gets statistics unless personal.
+    """
+    missing = _missing_columns(table, spec)
+    if not missing:
+        return
+    required = [column.name for column in missing if not column.nullable]
+    if required:
+        raise ValueError(
+            f"{spec.path} lacks non-nullable columns {required}; only nullable columns are added "
+            "to existing tables"
+        )
+    try:
+        table.alter.add_columns([Field.from_arrow(column.arrow_field()) for column in missing])
+    except DeltaError:
+        # Another process evolved the table at the same moment; fine if the columns are there.
+        table.update_incremental()
+        if _missing_columns(table, spec):
+            raise
+    log.info("added columns %s to %s", [column.name for column in missing], spec.path)
+    _set_stats_columns(table, spec)
+
+
+def _set_stats_columns(table: DeltaTable, spec: TableSpec) -> None:
+    """Statistics on every non-personal column of the catalogue, the new ones included."""
+    key = "delta.dataSkippingStatsColumns"
+    wanted = spec.configuration()[key]
+    try:
+        table.alter.set_table_properties({key: wanted})
+    except DeltaError:
+        # A concurrent writer set it first (to the same value: it comes from the same catalogue).
+        table.update_incremental()
+        if table.metadata().configuration.get(key) != wanted:
+            raise
+
+
+def _missing_columns(table: DeltaTable, spec: TableSpec) -> list[Column]:
+    present = {field.name for field in table.schema().fields}
+    return [column for column in spec.columns if column.name not in present]
 
 
 def _commit_properties(app_transaction: tuple[str, int] | None) -> CommitProperties | None:

@@ -235,3 +235,32 @@ class LoyaltyEntry(Base):
     change_seq: Mapped[int] = mapped_column(BigInteger)
     entry_number: Mapped[int] = mapped_column(Integer, doc="0 for the points, n for the nth check.")
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Segment(Base):
+    """A saved segment definition, and when its memberships were last materialised.
+
+    The definition is kept as the analyst wrote it (so it reads back the same) and validated again
+    whenever it is loaded, so a definition stored by an older release that no longer validates is
+    noticed instead of silently evaluated differently.
+    """
+
+    __tablename__ = "segments"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True, doc="Segment name (a slug).")
+    description: Mapped[str | None] = mapped_column(Text, doc="What the segment is for.")
+    definition: Mapped[str] = mapped_column(Text, doc="The criteria as JSON, as written.")
+    revision: Mapped[str] = mapped_column(
+        String(16), doc="Short SHA-256 of the canonical criteria; changes when they change."
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by_key_id: Mapped[str | None] = mapped_column(
+        String(36), doc="API key that first saved it (None from the command line)."
+    )
+    materialized_revision: Mapped[str | None] = mapped_column(
+        String(16), doc="Revision the last materialised memberships were computed from."
+    )
+    materialized_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, doc="When the memberships were last materialised."
+    )

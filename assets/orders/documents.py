@@ -61,6 +61,7 @@ def state_columns(document: dict[str, Any]) -> dict[str, Any]:
         "sub_total": float(sub_total),
         "created_at": parse_timestamp(document.get("createdAt")),
         "last_changed_at": parse_timestamp(document.get("lastChangedAt")),
+        "delivery_date": parse_timestamp((document.get("delivery") or {}).get("deliveryDate")),
     }
 
 

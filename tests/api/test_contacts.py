@@ -10,13 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 
 from storage.apikeys import Scope
-from storage.db import session_scope
-from storage.models import Contact, utcnow
 from storage.settings import EngageSettings
 from tests.conftest import make_key
+from tests.support.contacts import soft_delete
 from tests.support.server import client
 
 FULL_CONTACT: dict[str, Any] = {
@@ -49,11 +47,6 @@ def errors(response: httpx.Response) -> list[tuple[str, str]]:
     """(path, code) of each field error of a problem document."""
     assert response.headers["content-type"].startswith("application/problem+json")
     return [(error["path"], error["code"]) for error in response.json()["errors"]]
-
-
-def soft_delete(settings: EngageSettings, contact_id: str) -> None:
-    with session_scope(settings.resolved_database_url) as session:
-        session.execute(update(Contact).where(Contact.id == contact_id).values(deleted_at=utcnow()))
 
 
 def assert_offset_timestamp(value: str) -> datetime:

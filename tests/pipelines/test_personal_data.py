@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -10,9 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.definitions import build_definitions
+from schemas.gold_tables import ANALYST_TABLES
 from schemas.tables import ALL_TABLES
 from storage.settings import EngageSettings
-from tests.support.orders import order_body, post_order, succeeded_tag
+from tests.support.orders import JSON, order_body, post_order, succeeded_tag
 
 PERSONAL_VALUES = ["lena.berg@example.org", "Sveavägen", "Berg", "11157"]
 
@@ -20,17 +22,24 @@ PERSONAL_VALUES = ["lena.berg@example.org", "Sveavägen", "Berg", "11157"]
 def test_processing_keeps_personal_data_out_of_statistics_logs_and_metadata(
     api: httpx.Client, settings: EngageSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
+    contact = {"email": "lena.berg@example.org", "lastName": "Berg", "zipCode": "11157"}
+    created = api.post("/contacts", content=json.dumps(contact), headers=JSON)
+    assert created.status_code == 201, created.text
     job_id = post_order(api, order_body("PII-1"))
     instance = dg.DagsterInstance.ephemeral()
-    job = build_definitions(settings).resolve_job_def("process_orders")
-    result = job.execute_in_process(instance=instance)
-    assert result.success
+    definitions = build_definitions(settings)
+    results = [
+        definitions.resolve_job_def(name).execute_in_process(instance=instance)
+        for name in ("process_orders", "build_gold")
+    ]
+    assert all(result.success for result in results)
     succeeded_tag(api, job_id)
 
     lake = Path(settings.resolved_lake_uri)
     log_files = list(lake.glob("*/*/_delta_log/*.json"))
     written = {log_file.parent.parent.name for log_file in log_files}
     assert {"order_changes", "order_versions", "orders", "order_lines"} <= written
+    assert {spec.name for spec in ANALYST_TABLES} - {"segment_memberships"} <= written
     # Statistics are there for other columns (the order id), just not for personal ones.
     assert any("PII-1" in log_file.read_text() for log_file in log_files)
     for log_file in log_files:
@@ -51,7 +60,18 @@ def test_processing_keeps_personal_data_out_of_statistics_logs_and_metadata(
                             column.path_in_schema,
                         )
 
-    events = "\n".join(str(record.dagster_event) for record in instance.all_logs(result.run_id))
+    # Gold tables hold no personal data at all, not even in their rows.
+    for spec in ANALYST_TABLES:
+        for data_file in (lake / spec.path).glob("*.parquet"):
+            rows = str(pq.read_table(data_file).to_pylist())
+            for value in PERSONAL_VALUES:
+                assert value not in rows, (spec.name, value)
+
+    events = "\n".join(
+        str(record.dagster_event)
+        for result in results
+        for record in instance.all_logs(result.run_id)
+    )
     events += "\n".join(record.getMessage() for record in caplog.records)
     for value in PERSONAL_VALUES:
         assert value not in events
