@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -264,3 +265,67 @@ class Segment(Base):
     materialized_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime, doc="When the memberships were last materialised."
     )
+
+
+class OrderAction(Base):
+    """An action on one order version (SPEC 2.2), from `POST /orders/{id}/action` or embedded in
+    a change. The order version is pinned: its document is copied here when the action is
+    accepted, so the communication is rendered from exactly that version whatever happens to the
+    order afterwards."""
+
+    __tablename__ = "order_actions"
+    __table_args__ = (
+        Index("ix_order_actions_order_id_created_at", "order_id", "created_at"),
+        Index("ix_order_actions_contact_id_created_at", "contact_id", "created_at"),
+    )
+
+    action_id: Mapped[str] = mapped_column(String(36), primary_key=True, doc="The actionId.")
+    order_id: Mapped[str] = mapped_column(String(128), doc="The order acted on.")
+    version_tag: Mapped[str] = mapped_column(String(32), doc="The order version acted on.")
+    action: Mapped[str] = mapped_column(String(100), doc="Action name, e.g. ConfirmOrder.")
+    language: Mapped[str | None] = mapped_column(String(35), doc="Requested language, if any.")
+    data: Mapped[str | None] = mapped_column(Text, doc="The action's `data` object (JSON).")
+    contact_id: Mapped[str] = mapped_column(String(36), doc="Contact the communication goes to.")
+    source: Mapped[str] = mapped_column(String(16), doc="api or embedded.")
+    job_id: Mapped[str | None] = mapped_column(
+        String(36), unique=True, doc="For embedded actions: the change's job (one action each)."
+    )
+    api_key_id: Mapped[str] = mapped_column(String(36), doc="API key that asked for it.")
+    document: Mapped[str] = mapped_column(Text, doc="The pinned order version (Orders v3 JSON).")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Communication(Base):
+    """One action's message on one channel, and its delivery: queued, sending, sent or failed.
+
+    `status` moves Queued → Sending (the attempt is recorded before anything is sent) → Sent or
+    Failed, so a delivery run that crashed mid-send is recognisable afterwards and never sends an
+    e-mail twice.
+    """
+
+    __tablename__ = "communications"
+    __table_args__ = (
+        UniqueConstraint("action_id", "channel"),
+        Index("ix_communications_status_created_at", "status", "created_at"),
+        Index("ix_communications_contact_id_created_at", "contact_id", "created_at"),
+        Index("ix_communications_order_id_created_at", "order_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    action_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("order_actions.action_id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(16), doc="outbox, smtp or webhook.")
+    status: Mapped[str] = mapped_column(String(16), doc="Queued, Sending, Sent or Failed.")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, doc="Delivery attempts so far.")
+    order_id: Mapped[str] = mapped_column(String(128), doc="The order (copied for listing).")
+    contact_id: Mapped[str] = mapped_column(String(36), doc="The contact (copied for listing).")
+    version_tag: Mapped[str] = mapped_column(String(32), doc="The pinned order version.")
+    language: Mapped[str | None] = mapped_column(String(35), doc="Language rendered.")
+    recipient: Mapped[str | None] = mapped_column(String(2048), doc="Address or URL sent to.")
+    subject: Mapped[str | None] = mapped_column(Text, doc="Rendered subject.")
+    body: Mapped[str | None] = mapped_column(Text, doc="Rendered body.")
+    last_error: Mapped[str | None] = mapped_column(Text, doc="Why the last attempt failed.")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, doc="When it was delivered.")

@@ -35,6 +35,30 @@ class EngageSettings(BaseSettings):
     loyalty_bonus_check_threshold: int = Field(
         default=500, ge=0, description="A bonus check is issued each time a balance reaches this."
     )
+    automations_path: Path | None = Field(
+        default=None,
+        description=(
+            "automations.yaml: which actions exist, their channels and templates; default: the "
+            "configuration shipped with the product (ConfirmOrder, ConfirmShipment, ConfirmReturn "
+            "on the outbox channel)."
+        ),
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for the smtp channel.")
+    smtp_port: int = 587
+    smtp_starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field(default="no-reply@example.com", description="From address of e-mails.")
+    smtp_timeout_seconds: float = 10.0
+    webhook_url: str | None = Field(default=None, description="Where the webhook channel POSTs.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for the X-Engage-Signature header."
+    )
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = Field(default=4, ge=1, description="Attempts per delivery run.")
+    webhook_backoff_seconds: float = Field(
+        default=0.5, ge=0, description="First retry delay; doubles after each failed attempt."
+    )
     max_body_bytes: int = 1024 * 1024
     import_max_body_bytes: int = Field(
         default=32 * 1024 * 1024,
