@@ -6,15 +6,20 @@ builds them from the environment's settings.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, SecretStr
 from sqlalchemy.orm import Session
 
+from schemas.automations import Automations, load_automations
 from storage.db import migrate, session_scope
 from storage.lake import Lake
+from storage.settings import EngageSettings
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -58,3 +63,69 @@ class LoyaltyProgram(dg.ConfigurableResource):
 
     points_per_unit: float = 1.0
     bonus_check_threshold: int = 500
+
+
+class AutomationsConfig(dg.ConfigurableResource):
+    """Which actions exist and how they are communicated (automations.yaml; None: the default)."""
+
+    path: str | None = None
+
+    _automations: Automations | None = PrivateAttr(default=None)
+
+    def load(self) -> Automations:
+        """Loaded and validated once per process; an invalid file fails with every problem."""
+        if self._automations is None:
+            self._automations = load_automations(Path(self.path) if self.path else None)
+        return self._automations
+
+
+class ActionChannels(dg.ConfigurableResource):
+    """Where communications go: SMTP and webhook settings (ENGAGE_SMTP_*, ENGAGE_WEBHOOK_*).
+
+    Secrets that come from the environment are passed as `dg.EnvVar`, so the Dagster UI shows
+    the variable's name, never the password or the webhook key.
+    """
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "no-reply@example.com"
+    smtp_timeout_seconds: float = 10.0
+    smtp_ca_file: str | None = None
+    smtp_max_attempts: int = 3
+    smtp_backoff_seconds: float = 1.0
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = 4
+    webhook_backoff_seconds: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: EngageSettings) -> ActionChannels:
+        fields: dict[str, Any] = {name: getattr(settings, name) for name in cls.model_fields}
+        fields["smtp_ca_file"] = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+        for name in SECRET_FIELDS:
+            fields[name] = _secret(getattr(settings, name), f"ENGAGE_{name.upper()}")
+        return cls(**fields)
+
+    def channel_settings(self) -> EngageSettings:
+        """The settings the channels are built from (no environment is read here)."""
+        fields: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
+        fields["smtp_ca_file"] = Path(self.smtp_ca_file) if self.smtp_ca_file else None
+        for name in SECRET_FIELDS:
+            value = getattr(self, name)
+            fields[name] = SecretStr(value) if value is not None else None
+        return EngageSettings.model_construct(**fields)
+
+
+SECRET_FIELDS = ("smtp_password", "webhook_secret")
+
+
+def _secret(value: SecretStr | None, variable: str) -> str | dg.EnvVar | None:
+    """The secret as an EnvVar when it came from that variable, so it is never shown in the UI."""
+    if value is None:
+        return None
+    secret = value.get_secret_value()
+    return dg.EnvVar(variable) if os.environ.get(variable) == secret else secret

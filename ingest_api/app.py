@@ -12,7 +12,9 @@ from ingest_api.access_log import AccessLogMiddleware
 from ingest_api.errors import install_error_handlers
 from ingest_api.landing import GroupCommitter
 from ingest_api.routes import (
+    actions,
     articles,
+    communications,
     contacts,
     integration_log,
     loyalty,
@@ -22,6 +24,7 @@ from ingest_api.routes import (
     segments,
     stores,
 )
+from schemas.automations import load_automations
 from schemas.tables import BRONZE_TABLES
 from storage.apikeys import ensure_bootstrap_key
 from storage.db import migrate, session_scope
@@ -42,7 +45,18 @@ def prepare_storage(settings: EngageSettings) -> None:
 
 
 def create_app(settings: EngageSettings | None = None) -> FastAPI:
+    """The intake application.
+
+    The automations configuration is loaded here, before anything is served: an invalid file
+    raises `AutomationsError` listing every problem, so a broken configuration stops the intake
+    at start instead of refusing actions one by one later.
+    """
     settings = settings or EngageSettings()
+    automations = load_automations(settings.automations_path)
+    automations.require_channels(
+        {"smtp": settings.smtp_host is not None, "webhook": settings.webhook_url is not None},
+        str(settings.automations_path or "the default automations"),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,12 +88,15 @@ def create_app(settings: EngageSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.automations = automations
     app.add_middleware(AccessLogMiddleware)
     install_error_handlers(app)
     # The jobs router goes first so that /orders/jobs is not read as an order called "jobs".
     for router in (
         order_jobs.router,
         orders.router,
+        actions.router,
+        communications.router,
         integration_log.router,
         contacts.router,
         articles.router,

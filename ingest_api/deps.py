@@ -9,8 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
+from ingest_api.body import read_json
 from ingest_api.errors import ProblemError
 from ingest_api.landing import GroupCommitter
+from schemas.automations import Automations
 from schemas.table_spec import TableSpec
 from storage.apikeys import Principal, Scope, authenticate
 from storage.contacts import get_live_contact
@@ -24,6 +26,23 @@ def get_settings(request: Request) -> EngageSettings:
 
 
 SettingsDep = Annotated[EngageSettings, Depends(get_settings)]
+
+
+def get_automations(request: Request) -> Automations:
+    """The automations loaded (and validated) when the app was created."""
+    return request.app.state.automations
+
+
+AutomationsDep = Annotated[Automations, Depends(get_automations)]
+
+
+async def json_body(request: Request, settings: SettingsDep) -> bytes:
+    """The raw JSON body (415/413 checked), read as a dependency so that handlers doing database
+    work can be plain `def`s, which FastAPI runs off the event loop."""
+    return await read_json(request, settings.max_body_bytes)
+
+
+JsonBody = Annotated[bytes, Depends(json_body)]
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from pipelines.dagster_home import ensure_dagster_home
+from schemas.automations import AutomationsError
 from storage.settings import EngageSettings
 
 if TYPE_CHECKING:
@@ -55,14 +56,18 @@ def serve(host: str, port: int) -> None:
 
     _configure_logging(logging.INFO)
     # Uvicorn's access log prints query strings (e.g. ?email=...): ours leaves them out.
-    uvicorn.run(
-        "ingest_api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        lifespan="on",
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            "ingest_api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            lifespan="on",
+            access_log=False,
+        )
+    except AutomationsError as error:
+        # One line per problem, not a traceback: the file is the operator's to fix.
+        raise click.ClickException(str(error)) from None
 
 
 @main.command()

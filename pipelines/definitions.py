@@ -1,5 +1,7 @@
 """The Dagster code location: composes the domains' assets with jobs, sensors and resources."""
 
+import warnings
+
 import dagster as dg
 
 from assets.gold import GOLD_ASSETS, GOLD_CHECKS
@@ -13,6 +15,12 @@ from pipelines.jobs import ALL_JOBS, refresh_segments
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import PIPELINE_SENSORS
 from storage.settings import EngageSettings
+
+# Dagster re-creates a sensor that targets an op job (deliver_communications) to attach resources
+# and passes its own `owners` argument, which warns as beta on every load; nothing of ours is beta.
+warnings.filterwarnings(
+    "ignore", message="Parameter `owners` of initializer `SensorDefinition", category=Warning
+)
 
 
 def build_definitions(settings: EngageSettings) -> dg.Definitions:

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.actions.ops import deliver_queued_communications
 from assets.gold import GOLD_ASSETS
 from assets.segments import SEGMENT_ASSETS
 from schemas.gold_tables import SEGMENT_MEMBERSHIPS
@@ -93,6 +94,20 @@ refresh_segments = dg.define_asset_job(
     tags={"engage/pipeline": "segments", "dagster/max_retries": "2"},
 )
 
-ALL_JOBS = [*PIPELINE_JOBS, build_gold]
+
+@dg.job(
+    name="deliver_communications",
+    description=(
+        "Deliver queued communications of order actions: render each from its pinned order "
+        "version and send it on its channels; failures after the last retry are recorded."
+    ),
+    executor_def=dg.in_process_executor,
+    tags={"engage/pipeline": "actions", "dagster/max_retries": "2"},
+)
+def deliver_communications() -> None:
+    deliver_queued_communications()
+
+
+ALL_JOBS = [*PIPELINE_JOBS, build_gold, deliver_communications]
 """Every job, in the order `engage-orders process` runs them: processing first, then gold from
 what it produced."""

@@ -2,7 +2,14 @@
 
 from typing import Any
 
-from assets.resources import LakeResource, LoyaltyProgram, OperationalDatabase, OrderPolicy
+from assets.resources import (
+    ActionChannels,
+    AutomationsConfig,
+    LakeResource,
+    LoyaltyProgram,
+    OperationalDatabase,
+    OrderPolicy,
+)
 from storage.settings import EngageSettings
 
 
@@ -14,6 +21,10 @@ def resources_from_settings(settings: EngageSettings) -> dict[str, Any]:
             points_per_unit=settings.loyalty_points_per_unit,
             bonus_check_threshold=settings.loyalty_bonus_check_threshold,
         ),
+        "automations": AutomationsConfig(
+            path=str(settings.automations_path) if settings.automations_path else None
+        ),
+        "action_channels": ActionChannels.from_settings(settings),
         "order_policy": OrderPolicy(
             statuses=list(settings.order_statuses),
             ongoing_statuses=list(settings.ongoing_statuses),

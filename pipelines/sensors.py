@@ -16,6 +16,7 @@ from assets.resources import LakeResource, OperationalDatabase
 from pipelines.gold_inputs import gold_fingerprint
 from pipelines.jobs import (
     build_gold,
+    deliver_communications,
     process_orders,
     process_receipts,
     process_registers,
@@ -28,6 +29,7 @@ from schemas.tables import (
     RECEIPT_SUBMISSIONS,
     STORE_SUBMISSIONS,
 )
+from storage.communications import queue_fingerprint
 from storage.segments import definitions_fingerprint
 from storage.watermarks import get_watermark
 
@@ -171,10 +173,39 @@ def segment_definitions_sensor(
     )
 
 
+@dg.sensor(
+    name="communications_sensor",
+    job=deliver_communications,
+    minimum_interval_seconds=2,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Starts deliver_communications when communications are queued (or left mid-send by a "
+        "crashed run) and no delivery run is in flight. Run key: a fingerprint of what is due, "
+        "so a run that made no progress is not relaunched in a loop."
+    ),
+)
+def communications_sensor(
+    context: dg.SensorEvaluationContext, database: OperationalDatabase
+) -> dg.SensorResult | dg.SkipReason:
+    with database.session() as session:
+        fingerprint = queue_fingerprint(session)
+    if fingerprint is None:
+        return dg.SkipReason("no communication is due")
+    if run_in_flight(context, deliver_communications.name):
+        return dg.SkipReason("a delivery run is in flight; the next one takes the rest")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(run_key=f"deliver-{fingerprint}", tags={"engage/trigger": "sensor"})
+        ],
+        cursor=fingerprint,
+    )
+
+
 PIPELINE_SENSORS = [
     register_submissions_sensor,
     order_changes_sensor,
     receipt_submissions_sensor,
     build_gold_sensor,
     segment_definitions_sensor,
+    communications_sensor,
 ]

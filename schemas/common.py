@@ -31,16 +31,21 @@ def _number_not_text(value: Any) -> Any:
     return value
 
 
-def _finite_json(value: Any) -> Any:
-    """Reject NaN and Infinity anywhere inside free-form JSON (the parser lets them through)."""
+def _storable_json(value: Any) -> Any:
+    """Reject NaN and Infinity anywhere inside free-form JSON (the parser lets them through), and
+    NUL in any text: the operational database (PostgreSQL) cannot store it, so an order or action
+    carrying one would fail when it is published or its message rendered."""
     if isinstance(value, float) and not math.isfinite(value):
         raise PydanticCustomError("InvalidNumber", "NaN and Infinity are not JSON numbers.")
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("InvalidCharacter", "NUL (\\u0000) is not allowed in text.")
     if isinstance(value, dict):
-        for item in value.values():
-            _finite_json(item)
+        for key, item in value.items():
+            _storable_json(key)
+            _storable_json(item)
     elif isinstance(value, list):
         for item in value:
-            _finite_json(item)
+            _storable_json(item)
     return value
 
 
@@ -59,7 +64,7 @@ Money = Annotated[Number, Field(max_digits=18, decimal_places=4)]
 """An amount of money: a JSON number with at most 4 decimals, kept exact as a Decimal."""
 
 Percent = Annotated[Number, Field(ge=0, le=100, max_digits=9, decimal_places=4)]
-JsonObject = Annotated[dict[str, JsonValue], AfterValidator(_finite_json), Field(max_length=100)]
+JsonObject = Annotated[dict[str, JsonValue], AfterValidator(_storable_json), Field(max_length=100)]
 """Free-form data (`extraData`, action `data`): any JSON object with finite numbers."""
 OffsetDatetime = Annotated[AwareDatetime, Field(examples=["2025-12-03T15:15:19+01:00"])]
 """ISO 8601 timestamp that must carry a UTC offset; a local time without one is a format error."""
@@ -68,6 +73,14 @@ ShortText = Annotated[str, Field(max_length=255)]
 LongText = Annotated[str, Field(max_length=4000)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s/?#][^/?#]*$")]
 """An id chosen by the integrator; it appears in URLs, so no slashes, '?' or '#'."""
+
+LANGUAGE_TAG_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+"""What a BCP 47 language tag looks like (`sv`, `sv-SE`, `zh-Hant-TW`): a 2-3 letter language,
+then subtags. Deliberately loose: it only has to keep out what cannot be a language."""
+LanguageTag = Annotated[
+    str, Field(min_length=2, max_length=35, pattern=LANGUAGE_TAG_PATTERN, examples=["sv-SE"])
+]
+"""A BCP 47 language tag such as `sv-SE`; 35 characters is the longest the database keeps."""
 
 
 class EngageModel(BaseModel):

@@ -14,6 +14,7 @@ from schemas.common import (
     EngageModel,
     Identifier,
     JsonObject,
+    LanguageTag,
     LongText,
     Money,
     OffsetDatetime,
@@ -157,7 +158,7 @@ class EmbeddedAction(EngageModel):
     """An action to run once the change carrying it has been processed (SPEC 2.2)."""
 
     action: Annotated[str, Field(min_length=1, max_length=100)]
-    language: Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = None
+    language: LanguageTag | None = None
     data: JsonObject | None = None
 
 

@@ -50,6 +50,15 @@ class EngageSettings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = Field(default="no-reply@example.com", description="From address of e-mails.")
     smtp_timeout_seconds: float = 10.0
+    smtp_ca_file: Path | None = Field(
+        default=None, description="PEM file of the CAs to trust for STARTTLS (default: system)."
+    )
+    smtp_max_attempts: int = Field(
+        default=3, ge=1, description="Attempts per e-mail when the server fails transiently."
+    )
+    smtp_backoff_seconds: float = Field(
+        default=1.0, ge=0, description="First retry delay; doubles after each failed attempt."
+    )
     webhook_url: str | None = Field(default=None, description="Where the webhook channel POSTs.")
     webhook_secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key for the X-Engage-Signature header."

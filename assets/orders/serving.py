@@ -6,12 +6,15 @@ from typing import Any
 
 import dagster as dg
 import polars as pl
+from sqlalchemy.orm import Session
 
 from assets.metadata import OWNER, WRITE_RETRY, database_table_metadata
+from assets.orders.embedded_actions import PlannedAction, plan_embedded_actions
 from assets.orders.silver import ORDER_LINES_MERGED, ORDERS_MERGED, WATERMARK
-from assets.orders.state import latest_versions_in_range, outcomes_in_range
-from assets.resources import LakeResource, OperationalDatabase
+from assets.orders.state import latest_versions_in_range, outcomes_in_range, version_documents
+from assets.resources import AutomationsConfig, LakeResource, OperationalDatabase
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_LINES, ORDERS
+from storage.actions import queue_action
 from storage.integration_log import LogEntry, outcome_entries, write_entries
 from storage.jobs import JobOutcome, JobStatus, NewJob, record_outcomes
 from storage.models import OrderView
@@ -23,7 +26,8 @@ from storage.watermarks import get_watermark, set_watermark
     description=(
         "The current processed version of every live order in the operational database, as "
         "GET /orders serves it; publishing it also settles the batch's jobs (Succeeded with the "
-        "versionTag, or Failed with errors), writes the integration log and advances the watermark."
+        "versionTag, or Failed with errors), queues the changes' embedded actions, writes the "
+        "integration log and advances the watermark."
     ),
     group_name="silver",
     deps=[ORDERS.name, ORDER_LINES.name, ORDER_CHANGE_OUTCOMES.name],
@@ -33,7 +37,9 @@ from storage.watermarks import get_watermark, set_watermark
     pool="order_view",
     retry_policy=WRITE_RETRY,
 )
-def order_view(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
+def order_view(
+    lake: LakeResource, database: OperationalDatabase, automations: AutomationsConfig
+) -> dg.MaterializeResult:
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
         # Publish only what both current tables already hold (see ORDERS_MERGED).
@@ -46,10 +52,14 @@ def order_view(lake: LakeResource, database: OperationalDatabase) -> dg.Material
         )
     latest = latest_versions_in_range(lake.lake, watermark, through)
     outcomes = outcomes_in_range(lake.lake, watermark, through)
+    tags = outcomes.filter(pl.col("action").is_not_null())["version_tag"].drop_nulls().to_list()
+    documents = version_documents(lake.lake, tags, watermark, through)
+    actions, discarded = plan_embedded_actions(outcomes, documents, automations.load())
     with database.session() as session:
         publish(session, [_view_row(row) for row in latest.iter_rows(named=True)])
         record_outcomes(session, _job_outcomes(outcomes), _jobs(outcomes))
-        write_entries(session, _log_entries(outcomes))
+        _queue_actions(session, actions)
+        write_entries(session, [*_log_entries(outcomes), *discarded])
         set_watermark(session, WATERMARK, through)
     return dg.MaterializeResult(
         metadata={
@@ -57,8 +67,29 @@ def order_view(lake: LakeResource, database: OperationalDatabase) -> dg.Material
             "orders_published": latest.height,
             "jobs_settled": outcomes.height,
             "jobs_failed": outcomes.filter(pl.col("status") == JobStatus.FAILED.value).height,
+            "actions_queued": len(actions),
+            "actions_discarded": len(discarded),
         }
     )
+
+
+def _queue_actions(session: Session, actions: list[PlannedAction]) -> None:
+    for action in actions:
+        queue_action(
+            session,
+            action_id=action.action_id,
+            order_id=action.order_id,
+            version_tag=action.version_tag,
+            action=action.action,
+            language=action.language,
+            data=action.data,
+            contact_id=action.contact_id,
+            source="embedded",
+            job_id=action.job_id,
+            api_key_id=action.api_key_id,
+            document=action.document,
+            channels=action.channels,
+        )
 
 
 def _view_row(row: dict[str, Any]) -> OrderViewRow:

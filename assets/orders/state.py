@@ -149,6 +149,25 @@ def latest_versions_in_range(lake: Lake, after_version: int, through_version: in
     )
 
 
+def version_documents(
+    lake: Lake, version_tags: list[str], after_version: int, through_version: int
+) -> dict[str, str]:
+    """The Orders v3 JSON of the given versions made by bronze commits in (after, through]."""
+    if not version_tags:
+        return {}
+    versions = (
+        lake.scan(ORDER_VERSIONS)
+        .filter(
+            pl.col("change_seq") >= first_seq_after(after_version),
+            pl.col("change_seq") < first_seq_after(through_version),
+            pl.col("version_tag").is_in(version_tags),
+        )
+        .select("version_tag", "document")
+        .collect()
+    )
+    return dict(versions.iter_rows())
+
+
 def outcomes_in_range(lake: Lake, after_version: int, through_version: int) -> pl.DataFrame:
     return (
         lake.scan(ORDER_CHANGE_OUTCOMES)

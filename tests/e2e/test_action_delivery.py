@@ -1,0 +1,279 @@
+"""Order actions end to end: accepted by the real intake, queued by processing, delivered by the
+real deliver_communications job on the outbox, to a real SMTP server and to a real webhook."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+import pytest
+
+from pipelines.definitions import build_definitions
+from storage.communications import due_communications, record_attempt
+from storage.db import session_scope
+from storage.settings import EngageSettings
+from tests.support.contacts import create_contact
+from tests.support.orders import JSON, change, order_body, post_order, put_order, succeeded_tag
+from tests.support.smtp_server import SmtpServer, running_smtp_server
+from tests.support.webhook_server import (
+    Reply,
+    WebhookServer,
+    running_webhook_server,
+    signature_is_valid,
+)
+
+Process = Callable[[], None]
+
+LENA = "lena.berg@example.org"
+SECRET = "whsec-test-123"
+AUTOMATIONS = """
+fallbackLanguage: en-GB
+automations:
+  ConfirmOrder:
+    channels: [outbox, smtp, webhook]
+    templates:
+      en-GB:
+        subject: "Order {{ order.orderId }} ({{ order.externalStatus }})"
+        body: "{% for line in lines %}{{ line.article.sku }};{% endfor %} note={{ data.note }}"
+  ConfirmShipment:
+    channels: [outbox]
+    templates:
+      en-GB: {subject: "Shipped {{ order.orderId }}", body: "status={{ order.externalStatus }}"}
+"""
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with running_smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookServer]:
+    with running_webhook_server() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, database_url: str, smtp: SmtpServer, webhook: WebhookServer
+) -> EngageSettings:
+    """The intake and the pipeline with every channel configured against the test's servers."""
+    from ingest_api.app import prepare_storage
+
+    automations = tmp_path / "automations.yaml"
+    automations.write_text(AUTOMATIONS)
+    settings = EngageSettings(
+        home=tmp_path / "engage",
+        database_url=database_url,
+        automations_path=automations,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_starttls=False,
+        smtp_from="shop@example.com",
+        webhook_url=webhook.url,
+        webhook_secret=SECRET,
+        webhook_backoff_seconds=0.01,
+    )
+    prepare_storage(settings)
+    return settings
+
+
+def lena_order(order_id: str, **changes: Any) -> dict[str, Any]:
+    return order_body(order_id, contact={"matchKey": LENA, "matchKeyType": "Email"}, **changes)
+
+
+def communications(api: httpx.Client, **filters: str) -> list[dict[str, Any]]:
+    response = api.get("/communications", params=filters)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def by_channel(api: httpx.Client, order_id: str) -> dict[str, dict[str, Any]]:
+    return {item["channel"]: item for item in communications(api, orderId=order_id)}
+
+
+def post_action(api: httpx.Client, order_id: str, body: dict[str, Any]) -> str:
+    response = api.post(f"/orders/{order_id}/action", content=json.dumps(body), headers=JSON)
+    assert response.status_code == 202, response.text
+    return response.json()["actionId"]
+
+
+def deliver(settings: EngageSettings) -> dg.ExecuteInProcessResult:
+    job = build_definitions(settings).resolve_job_def("deliver_communications")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    return result
+
+
+@pytest.fixture
+def placed(api: httpx.Client, process: Process) -> str:
+    """Lena's order, processed; returns its first versionTag."""
+    create_contact(api, {"email": LENA, "firstName": "Lena"})
+    job_id = post_order(api, lena_order("A-1", externalStatus="Placed"))
+    process()
+    return succeeded_tag(api, job_id)
+
+
+def test_the_message_is_rendered_from_the_version_the_action_named(
+    api: httpx.Client,
+    process: Process,
+    placed: str,
+    smtp: SmtpServer,
+    webhook: WebhookServer,
+) -> None:
+    action_id = post_action(
+        api, "A-1", {"action": "ConfirmOrder", "versionTag": placed, "data": {"note": "Hi"}}
+    )
+    # The order changes before the action is delivered: one line only, a new status.
+    second = lena_order("A-1", externalStatus="Packed")
+    second["lineItems"]["items"] = second["lineItems"]["items"][:1]
+    second["lineItems"]["subTotal"] = second["lineItems"]["items"][0]["totalPrice"]
+    job_id = put_order(api, second)
+    process()  # processing, gold, then delivery
+    assert succeeded_tag(api, job_id) != placed
+
+    sent = by_channel(api, "A-1")
+    assert {channel: item["status"] for channel, item in sent.items()} == {
+        "outbox": "Sent",
+        "smtp": "Sent",
+        "webhook": "Sent",
+    }
+    outbox = sent["outbox"]
+    assert outbox["versionTag"] == placed
+    assert outbox["subject"] == "Order A-1 (Placed)"
+    assert outbox["body"] == "7391-RAIN-BLU-L;2210-SOCK-GRY-M; note=Hi"
+    [mail] = smtp.received
+    assert mail.message["Subject"] == "Order A-1 (Placed)"
+    assert mail.message["To"] == LENA
+    [request] = webhook.requests
+    assert request.headers["idempotency-key"] == action_id
+    assert signature_is_valid(SECRET, request.body, request.headers["x-engage-signature"])
+    assert request.json()["versionTag"] == placed
+    # A second cycle sends nothing again.
+    process()
+    assert (len(smtp.received), len(webhook.requests)) == (1, 1)
+
+
+def test_a_stale_version_tag_is_404_after_the_change_is_processed(
+    api: httpx.Client, process: Process, placed: str
+) -> None:
+    job_id = change(api, "A-1", "change-status", {"status": "InProgress", "externalStatus": "X"})
+    process()
+    current = succeeded_tag(api, job_id)
+    stale = api.post(
+        "/orders/A-1/action",
+        content=json.dumps({"action": "ConfirmOrder", "versionTag": placed}),
+        headers=JSON,
+    )
+    assert stale.status_code == 404, stale.text
+    assert post_action(api, "A-1", {"action": "ConfirmOrder", "versionTag": current})
+
+
+def test_embedded_actions_run_with_the_version_their_change_made(
+    api: httpx.Client, process: Process, smtp: SmtpServer
+) -> None:
+    create_contact(api, {"email": LENA})
+    created = post_order(api, lena_order("A-2", action={"action": "ConfirmOrder"}))
+    process()
+    first = succeeded_tag(api, created)
+    shipped = change(
+        api,
+        "A-2",
+        "change-status",
+        {
+            "status": "InProgress",
+            "externalStatus": "Shipped",
+            "action": {"action": "ConfirmShipment"},
+        },
+    )
+    process()
+    second = succeeded_tag(api, shipped)
+
+    items = communications(api, orderId="A-2")
+    messages = {(item["action"], item["channel"]): item for item in items}
+    assert messages[("ConfirmOrder", "outbox")]["versionTag"] == first
+    assert messages[("ConfirmShipment", "outbox")]["versionTag"] == second
+    assert messages[("ConfirmShipment", "outbox")]["body"] == "status=Shipped"
+    assert all(item["status"] == "Sent" for item in items)
+    assert len(smtp.received) == 1  # ConfirmOrder's e-mail; ConfirmShipment is outbox only
+
+
+def test_an_embedded_action_that_cannot_run_is_discarded_and_logged(
+    api: httpx.Client, process: Process
+) -> None:
+    create_contact(api, {"email": LENA})
+    no_contact = post_order(
+        api,
+        order_body(
+            "A-3",
+            contact={"matchKey": "nobody@example.org", "matchKeyType": "Email"},
+            action={"action": "ConfirmOrder"},
+        ),
+    )
+    unknown = post_order(api, lena_order("A-4", action={"action": "NoSuchAction"}))
+    process()
+    succeeded_tag(api, no_contact)
+    succeeded_tag(api, unknown)
+    assert communications(api, orderId="A-3") == []
+    log = api.get("/integration-log", params={"type": "Actions"}).json()["items"]
+    reasons = {entry["orderId"]: entry["message"] for entry in log}
+    assert reasons["A-3"] == (
+        "The embedded action ConfirmOrder was discarded: the order's contact is missing."
+    )
+    assert "no automation defines it" in reasons["A-4"]
+
+
+def test_a_webhook_that_fails_twice_gets_one_delivery(
+    api: httpx.Client, settings: EngageSettings, placed: str, webhook: WebhookServer
+) -> None:
+    webhook.script(Reply(status=503), Reply(status=500), Reply(status=200))
+    action_id = post_action(api, "A-1", {"action": "ConfirmOrder", "versionTag": placed})
+    deliver(settings)
+    requests = webhook.requests
+    assert len(requests) == 3
+    assert {request.headers["idempotency-key"] for request in requests} == {action_id}
+    assert len({request.body for request in requests}) == 1
+    assert all(
+        signature_is_valid(SECRET, request.body, request.headers["x-engage-signature"])
+        for request in requests
+    )
+    hook = by_channel(api, "A-1")["webhook"]
+    assert (hook["status"], hook["attempts"]) == ("Sent", 3)
+
+
+def test_a_crash_between_sending_and_recording_never_sends_twice(
+    api: httpx.Client,
+    settings: EngageSettings,
+    placed: str,
+    smtp: SmtpServer,
+    webhook: WebhookServer,
+) -> None:
+    """A run recorded the attempts and sent, then died before recording the outcome."""
+    post_action(api, "A-1", {"action": "ConfirmOrder", "versionTag": placed})
+    with session_scope(settings.resolved_database_url) as session:
+        for due in due_communications(session):
+            record_attempt(
+                session,
+                due.communication.id,
+                recipient=None,
+                subject="as sent",
+                body="as sent",
+                language="en-GB",
+            )
+    deliver(settings)  # the retried run
+
+    sent = by_channel(api, "A-1")
+    assert sent["smtp"]["status"] == "Failed"
+    assert "not sent again" in sent["smtp"]["lastError"]
+    assert smtp.received == []  # the retried run sent no (second) e-mail
+    assert (sent["outbox"]["status"], sent["outbox"]["attempts"]) == ("Sent", 2)
+    # The webhook is tried again: its receiver deduplicates by the idempotency key.
+    assert sent["webhook"]["status"] == "Sent"
+    assert len(webhook.requests) == 1
+    log = api.get("/integration-log", params={"type": "Actions"}).json()["items"]
+    assert [entry["code"] for entry in log] == ["SmtpDeliveryFailed"]
