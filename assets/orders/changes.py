@@ -218,16 +218,23 @@ def _is_stale(change: LandedChange, current: OrderState) -> bool:
 
 def _succeeded(change: LandedChange, state: OrderState) -> Outcome:
     warnings = () if state.is_deleted or state.contact_id else (CONTACT_MISSING,)
-    action = getattr(change.payload, "action", None)
     return Outcome(
         change=change,
         succeeded=True,
         version_tag=state.version_tag,
         contact_id=state.contact_id,
         warnings=warnings,
-        action=action.model_dump(mode="json", by_alias=True, exclude_none=True) if action else None,
+        action=_embedded_action(change),
     )
 
 
 def _failed(change: LandedChange, errors: Iterable[FieldError]) -> Outcome:
-    return Outcome(change=change, succeeded=False, errors=tuple(errors))
+    """The embedded action is kept with the failure, so it is discarded with a log entry."""
+    return Outcome(
+        change=change, succeeded=False, errors=tuple(errors), action=_embedded_action(change)
+    )
+
+
+def _embedded_action(change: LandedChange) -> dict[str, Any] | None:
+    action = getattr(change.payload, "action", None)
+    return action.model_dump(mode="json", by_alias=True, exclude_none=True) if action else None

@@ -12,12 +12,23 @@ import dagster as dg
 import httpx
 import pytest
 
+from ingest_api.app import prepare_storage
 from pipelines.definitions import build_definitions
+from pipelines.resources import resources_from_settings
+from pipelines.sensors import communications_sensor
 from storage.communications import due_communications, record_attempt
 from storage.db import session_scope
 from storage.settings import EngageSettings
 from tests.support.contacts import create_contact
-from tests.support.orders import JSON, change, order_body, post_order, put_order, succeeded_tag
+from tests.support.orders import (
+    JSON,
+    change,
+    failed_codes,
+    order_body,
+    post_order,
+    put_order,
+    succeeded_tag,
+)
 from tests.support.smtp_server import SmtpServer, running_smtp_server
 from tests.support.webhook_server import (
     Reply,
@@ -63,8 +74,6 @@ def settings(
     tmp_path: Path, database_url: str, smtp: SmtpServer, webhook: WebhookServer
 ) -> EngageSettings:
     """The intake and the pipeline with every channel configured against the test's servers."""
-    from ingest_api.app import prepare_storage
-
     automations = tmp_path / "automations.yaml"
     automations.write_text(AUTOMATIONS)
     settings = EngageSettings(
@@ -216,9 +225,15 @@ def test_an_embedded_action_that_cannot_run_is_discarded_and_logged(
         ),
     )
     unknown = post_order(api, lena_order("A-4", action={"action": "NoSuchAction"}))
+    post_order(api, lena_order("A-5"))
+    # A second create of the same order fails when processed (OrderAlreadyExists).
+    failed = post_order(
+        api, lena_order("A-5", externalStatus="Other", action={"action": "ConfirmOrder"})
+    )
     process()
     succeeded_tag(api, no_contact)
     succeeded_tag(api, unknown)
+    assert failed_codes(api, failed) == ["OrderAlreadyExists"]
     assert communications(api, orderId="A-3") == []
     log = api.get("/integration-log", params={"type": "Actions"}).json()["items"]
     reasons = {entry["orderId"]: entry["message"] for entry in log}
@@ -226,6 +241,7 @@ def test_an_embedded_action_that_cannot_run_is_discarded_and_logged(
         "The embedded action ConfirmOrder was discarded: the order's contact is missing."
     )
     assert "no automation defines it" in reasons["A-4"]
+    assert reasons["A-5"].endswith("discarded: the change it came with failed.")
 
 
 def test_a_webhook_that_fails_twice_gets_one_delivery(
@@ -277,3 +293,25 @@ def test_a_crash_between_sending_and_recording_never_sends_twice(
     assert len(webhook.requests) == 1
     log = api.get("/integration-log", params={"type": "Actions"}).json()["items"]
     assert [entry["code"] for entry in log] == ["SmtpDeliveryFailed"]
+
+
+def test_the_sensor_starts_delivery_when_communications_are_due(
+    api: httpx.Client, settings: EngageSettings, placed: str
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+
+    def evaluate() -> dg.SensorResult | dg.SkipReason:
+        context = dg.build_sensor_context(
+            instance=instance, resources=resources_from_settings(settings)
+        )
+        return communications_sensor(context)
+
+    assert isinstance(evaluate(), dg.SkipReason)  # nothing queued yet
+    post_action(api, "A-1", {"action": "ConfirmOrder", "versionTag": placed})
+    due = evaluate()
+    assert isinstance(due, dg.SensorResult)
+    [request] = due.run_requests
+    job = build_definitions(settings).resolve_job_def("deliver_communications")
+    assert job.execute_in_process(instance=instance, tags=request.tags).success
+    assert isinstance(evaluate(), dg.SkipReason)  # all delivered
+    assert {item["status"] for item in communications(api, orderId="A-1")} == {"Sent"}

@@ -193,7 +193,10 @@ def test_each_configured_channel_gets_a_communication(
         encoding="utf-8",
     )
     configured = EngageSettings(
-        home=settings.home, database_url=settings.resolved_database_url, automations_path=path
+        home=settings.home,
+        database_url=settings.resolved_database_url,
+        automations_path=path,
+        webhook_url="http://127.0.0.1:9/hooks",  # configured; nothing is delivered here
     )
     tag = orders.tags[orders.lena_order]
     with running_intake(configured) as base_url, client(base_url, admin_key) as api:

@@ -642,14 +642,16 @@ def test_embedded_action_of_change_status_is_carried_without_version_tag() -> No
     assert "versionTag" not in action
 
 
-def test_embedded_action_is_absent_on_a_failed_outcome() -> None:
+def test_a_failed_outcome_keeps_its_embedded_action_to_discard_it() -> None:
+    """The order view discards it with an integration-log entry saying the change failed."""
     batch = apply(
         [landed("job-2", "create", order(lambda b: b.update(channel="X")), 0)], with_base()
     )
 
     outcome = only_outcome(batch)
     assert not outcome.succeeded
-    assert outcome.action is None
+    assert outcome.action is not None
+    assert outcome.version_tag is None
 
 
 def test_no_action_when_the_change_has_none() -> None:
