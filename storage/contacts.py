@@ -10,7 +10,7 @@ from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -144,6 +144,36 @@ def _lost_race(
     session.rollback()
     log.info("contact key taken by a concurrent write")
     return DuplicateContactKeys(find_conflicts(session, fields, exclude_id))
+
+
+def revive_contact(session: Session, contact: Contact) -> None:
+    """Make a soft-deleted contact live again (flushed, not committed: the caller commits it with
+    whatever else records the restore).
+
+    Its unique keys were freed by the soft delete, so another live contact may hold one of them
+    by now; then DuplicateContactKeys is raised and nothing changes.
+    """
+    fields = {key: getattr(contact, key) for key in UNIQUE_KEYS}
+    _refuse_conflicts(session, fields, exclude_id=contact.id)
+    contact.deleted_at = None
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _lost_race(session, fields, exclude_id=contact.id) from None
+
+
+def served_contact(contact_column: Any) -> ColumnElement[bool]:
+    """A filter keeping rows whose contact may be served: none resolved, or a live one.
+
+    Rows of a soft-deleted (or no longer existing) contact are hidden from every read the moment
+    the contact is deleted, long before erasure removes them.
+    """
+    live = (
+        select(Contact.id)
+        .where(Contact.id == contact_column, Contact.deleted_at.is_(None))
+        .exists()
+    )
+    return or_(contact_column.is_(None), live)
 
 
 def get_live_contact(session: Session, contact_id: str) -> Contact | None:

@@ -329,3 +329,31 @@ class Communication(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, doc="When it was delivered.")
+
+
+class GdprRequest(Base):
+    """A data-subject request (SPEC 2.4), kept as the audit trail of its handling.
+
+    It holds no personal data: the contact is named by `contact_hash`, a keyed hash (HMAC) that
+    answers "was this contact erased?" later without storing the id. `contact_id` is kept only
+    while the request is open, because restore and erasure need it; erasure clears it.
+    """
+
+    __tablename__ = "gdpr_requests"
+    __table_args__ = (
+        Index("ix_gdpr_requests_contact_id_status", "contact_id", "status"),
+        Index("ix_gdpr_requests_status_erase_after", "status", "erase_after"),
+        Index("ix_gdpr_requests_contact_hash", "contact_hash"),
+    )
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True, doc="The requestId.")
+    kind: Mapped[str] = mapped_column(String(16), doc="erasure.")
+    contact_hash: Mapped[str] = mapped_column(String(64), doc="HMAC-SHA256 of the contact id.")
+    status: Mapped[str] = mapped_column(String(16), doc="Pending, Restored or Erased.")
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    erase_after: Mapped[datetime] = mapped_column(UtcDateTime, doc="End of the grace period.")
+    contact_id: Mapped[str | None] = mapped_column(
+        String(36), doc="The contact, until it is erased (then None)."
+    )
+    restored_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage.contacts import served_contact
 from storage.models import OrderView
 from storage.paging import fetch_page
 
@@ -62,7 +63,11 @@ def publish(session: Session, rows: Sequence[OrderViewRow]) -> None:
 
 
 def get_order(session: Session, order_id: str) -> OrderView | None:
-    return session.get(OrderView, order_id)
+    """The order as readers may see it: None if unknown or if its contact is soft-deleted."""
+    query = select(OrderView).where(
+        OrderView.order_id == order_id, served_contact(OrderView.contact_id)
+    )
+    return session.scalar(query)
 
 
 def list_for_contact(

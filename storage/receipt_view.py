@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from storage.contacts import served_contact
 from storage.models import ReceiptJobOutcome, ReceiptView
 from storage.paging import fetch_page
 
@@ -58,7 +59,12 @@ def record_job_outcomes(session: Session, rows: Sequence[ReceiptJobOutcomeRow]) 
 
 
 def get_receipt(session: Session, unique_receipt_id: str) -> ReceiptView | None:
-    return session.get(ReceiptView, unique_receipt_id)
+    """The receipt as readers may see it: None if unknown or if its contact is soft-deleted."""
+    query = select(ReceiptView).where(
+        ReceiptView.unique_receipt_id == unique_receipt_id,
+        served_contact(ReceiptView.contact_id),
+    )
+    return session.scalar(query)
 
 
 def get_job_outcome(session: Session, job_id: str) -> ReceiptJobOutcome | None:

@@ -68,6 +68,17 @@ class EngageSettings(BaseSettings):
     webhook_backoff_seconds: float = Field(
         default=0.5, ge=0, description="First retry delay; doubles after each failed attempt."
     )
+    gdpr_hash_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HMAC-SHA256 key for the contact hash kept in GDPR requests; default: a random key "
+            "generated once into `$ENGAGE_HOME/gdpr-hash.key` (mode 0600). Every intake and "
+            "pipeline process of one installation must use the same key."
+        ),
+    )
+    gdpr_grace_days: int = Field(
+        default=7, ge=0, description="Days a deleted contact can be restored before erasure."
+    )
     max_body_bytes: int = 1024 * 1024
     import_max_body_bytes: int = Field(
         default=32 * 1024 * 1024,

@@ -60,7 +60,10 @@ def _request_schema() -> dict[str, Any]:
     },
     responses={
         400: {"model": Problem, "description": "Bad body, or no automation defines the action"},
-        404: {"model": Problem, "description": "Unknown order, or versionTag not its current one"},
+        404: {
+            "model": Problem,
+            "description": "Unknown order (or one of a deleted contact), or a stale versionTag",
+        },
         422: {"model": Problem, "description": "The order has no resolved contact"},
     },
 )
@@ -73,7 +76,8 @@ def trigger_action(
 ) -> JSONResponse:
     """Queue the action's communications, rendered later from exactly the order version named by
     `versionTag`, which must be the order's current one (else `404`, the same answer as for an
-    unknown order). The order needs a resolved, live contact (else `422 ContactMissing`)."""
+    unknown order; an order of a soft-deleted contact is unknown too). The order needs a resolved
+    contact (else `422 ContactMissing`)."""
     request = parse_json(ActionRequest, body)
     automation = _automation(automations, request.action)
     view = _current_version(session, order_id, request.version_tag)

@@ -87,7 +87,7 @@ def create_contact(session: SessionDep, _writer: Writer, body: JsonBody) -> JSON
     try:
         contact = add_contact(session, new.model_dump(by_alias=False))
     except DuplicateContactKeys as error:
-        raise _duplicate_keys(error) from None
+        raise duplicate_keys(error) from None
     return JSONResponse(
         ContactId(contact_id=contact.id).model_dump(),
         status_code=201,
@@ -141,7 +141,7 @@ def lookup_contact_id(
 
 @router.get("/{contactId}", response_model=ContactOut, summary="Read a contact")
 def read_contact(contact_id: ContactIdPath, session: SessionDep, _reader: Reader) -> JSONResponse:
-    return _contact_json(live_contact(session, contact_id))
+    return contact_json(live_contact(session, contact_id))
 
 
 @router.patch(
@@ -159,11 +159,11 @@ def patch_contact(
     try:
         contact = update_contact(session, contact, patch.changes())
     except DuplicateContactKeys as error:
-        raise _duplicate_keys(error) from None
-    return _contact_json(contact)
+        raise duplicate_keys(error) from None
+    return contact_json(contact)
 
 
-def _contact_json(contact: Contact) -> JSONResponse:
+def contact_json(contact: Contact) -> JSONResponse:
     fields = {
         name: getattr(contact, name) for name in ContactOut.model_fields if name != "contact_id"
     }
@@ -226,7 +226,7 @@ def _bad_lookup(errors: list[FieldError]) -> ProblemError:
     )
 
 
-def _duplicate_keys(error: DuplicateContactKeys) -> ProblemError:
+def duplicate_keys(error: DuplicateContactKeys) -> ProblemError:
     """409 naming each clashing field (never its value: keys are personal data)."""
     errors = [
         FieldError(

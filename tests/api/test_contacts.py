@@ -253,7 +253,7 @@ def test_a_soft_deleted_contact_is_gone_and_frees_its_keys(
     keys = {"email": "anna@example.com", "mobilePhone": "+46701234567", "memberNumber": "M-1"}
     old_id = create(api, **keys)
 
-    soft_delete(settings, old_id)
+    soft_delete(api, old_id)
 
     assert api.get(f"/contacts/{old_id}").status_code == 404
     assert api.get("/contacts/id", params={"email": "anna@example.com"}).status_code == 404

@@ -353,7 +353,7 @@ def test_a_soft_deleted_contact_never_appears_in_preview_or_members(
     materialize(settings)
     assert gold[0] in api.get("/segments/ongoing/members").text
 
-    soft_delete(settings, gold[0])
+    soft_delete(api, gold[0])
 
     preview = api.post("/segments/preview", json=ONGOING).json()
     assert preview["count"] == 2

@@ -237,13 +237,16 @@ def test_an_order_without_a_contact_is_422(api: httpx.Client, orders: Orders) ->
     assert communications(api)["totalCount"] == 0
 
 
-def test_an_order_whose_contact_was_deleted_is_422(
+def test_an_order_whose_contact_was_deleted_is_404(
     api: httpx.Client, orders: Orders, settings: EngageSettings
 ) -> None:
-    soft_delete(settings, orders.lena)
+    """A soft-deleted contact's orders are hidden everywhere, so acting on one is acting on an
+    order that does not exist."""
+    soft_delete(api, orders.lena)
     tag = orders.tags[orders.lena_order]
     response = trigger(api, orders.lena_order, {"action": "ConfirmOrder", "versionTag": tag})
-    problem(response, 422, "ContactMissing")
+    problem(response, 404, "OrderNotFound")
+    assert communications(api)["totalCount"] == 0
 
 
 # --- 400 -----------------------------------------------------------------------------------------
@@ -412,7 +415,7 @@ def test_bad_filters_are_refused(api: httpx.Client, params: dict[str, Any], stat
 def test_a_deleted_contacts_communications_are_hidden(
     api: httpx.Client, orders: Orders, queued: list[str], settings: EngageSettings
 ) -> None:
-    soft_delete(settings, orders.lena)
+    soft_delete(api, orders.lena)
     assert action_ids(communications(api)) == [queued[2]]
     problem(api.get("/communications", params={"contactId": orders.lena}), 404, "ContactNotFound")
 

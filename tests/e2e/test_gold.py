@@ -208,7 +208,7 @@ def test_completed_deleted_and_hidden_leave_the_gold_tables_in_the_next_build(
         change(api, "G-MIXED", "change-delivery", {"deliveryDate": "2025-11-26T10:00:00+01:00"}),
         api.delete("/orders/G-DEL").json()["jobId"],
     ]
-    soft_delete(settings, shop["ole"])
+    soft_delete(api, shop["ole"])
     process()
     for job_id in jobs:
         succeeded_tag(api, job_id)

@@ -6,11 +6,7 @@ import json
 from typing import Any
 
 import httpx
-from sqlalchemy import update
 
-from storage.db import session_scope
-from storage.models import Contact, utcnow
-from storage.settings import EngageSettings
 from tests.support.orders import JSON
 
 
@@ -21,11 +17,10 @@ def create_contact(api: httpx.Client, fields: dict[str, Any]) -> str:
     return response.json()["contactId"]
 
 
-def soft_delete(settings: EngageSettings, contact_id: str) -> None:
-    """Hide a contact at once, as a soft delete does: `deleted_at` is set, nothing is erased.
-
-    DELETE /contacts/{id} comes with the GDPR work (issue 6); until then tests mark the contact
-    deleted in the operational database, which is the whole of a soft delete's first step.
-    """
-    with session_scope(settings.resolved_database_url) as session:
-        session.execute(update(Contact).where(Contact.id == contact_id).values(deleted_at=utcnow()))
+def soft_delete(api: httpx.Client, contact_id: str, *, purge: bool = False) -> dict[str, Any]:
+    """DELETE /contacts/{id}: the contact is hidden at once (soft delete); returns the 202 body
+    (`requestId`, `status`, `eraseAfter`). `api` needs the gdpr (or admin) scope."""
+    params = {"purge": "true"} if purge else {}
+    response = api.delete(f"/contacts/{contact_id}", params=params)
+    assert response.status_code == 202, response.text
+    return response.json()
