@@ -48,6 +48,21 @@ def run_in_flight(context: dg.SensorEvaluationContext, job_name: str) -> bool:
     return bool(records)
 
 
+def launch_unless_in_flight(
+    context: dg.SensorEvaluationContext, fingerprint: str, run_key: str, blocking: Sequence[str]
+) -> dg.SensorResult | dg.SkipReason:
+    """Request one run for this fingerprint of the inputs, unless a run of a `blocking` job is in
+    flight: that run's successor takes the changes, since the fingerprint will still differ from
+    the cursor when it has finished."""
+    for job_name in blocking:
+        if run_in_flight(context, job_name):
+            return dg.SkipReason(f"a {job_name} run is in flight; the next one takes the changes")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=run_key, tags={"engage/trigger": "sensor"})],
+        cursor=fingerprint,
+    )
+
+
 def bronze_sensor(
     job: UnresolvedAssetJobDefinition, sources: Sequence[tuple[TableSpec, str]]
 ) -> dg.SensorDefinition:
@@ -135,12 +150,7 @@ def build_gold_sensor(
         fingerprint = gold_fingerprint(lake.lake, session)
     if fingerprint == context.cursor:
         return dg.SkipReason("no gold input changed since the last build_gold launch")
-    if run_in_flight(context, build_gold.name):
-        return dg.SkipReason("a build_gold run is in flight; the next one takes the changes")
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=fingerprint, tags={"engage/trigger": "sensor"})],
-        cursor=fingerprint,
-    )
+    return launch_unless_in_flight(context, fingerprint, fingerprint, [build_gold.name])
 
 
 @dg.sensor(
@@ -162,15 +172,8 @@ def segment_definitions_sensor(
         fingerprint = definitions_fingerprint(session)
     if fingerprint == context.cursor:
         return dg.SkipReason("no segment definition changed since the last refresh")
-    for job_name in (build_gold.name, refresh_segments.name):
-        if run_in_flight(context, job_name):
-            return dg.SkipReason(f"a {job_name} run is in flight; memberships follow it")
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(run_key=f"segments-{fingerprint}", tags={"engage/trigger": "sensor"})
-        ],
-        cursor=fingerprint,
-    )
+    blocking = [build_gold.name, refresh_segments.name]
+    return launch_unless_in_flight(context, fingerprint, f"segments-{fingerprint}", blocking)
 
 
 @dg.sensor(
@@ -191,14 +194,8 @@ def communications_sensor(
         fingerprint = queue_fingerprint(session)
     if fingerprint is None:
         return dg.SkipReason("no communication is due")
-    if run_in_flight(context, deliver_communications.name):
-        return dg.SkipReason("a delivery run is in flight; the next one takes the rest")
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(run_key=f"deliver-{fingerprint}", tags={"engage/trigger": "sensor"})
-        ],
-        cursor=fingerprint,
-    )
+    blocking = [deliver_communications.name]
+    return launch_unless_in_flight(context, fingerprint, f"deliver-{fingerprint}", blocking)
 
 
 PIPELINE_SENSORS = [
