@@ -9,15 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from pydantic import PrivateAttr, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from sqlalchemy.orm import Session
 
 from schemas.automations import Automations, load_automations
 from storage.db import migrate, session_scope
+from storage.gdpr import hash_key as gdpr_hash_key
 from storage.lake import Lake
 from storage.settings import EngageSettings
 
@@ -121,6 +123,42 @@ class ActionChannels(dg.ConfigurableResource):
 
 
 SECRET_FIELDS = ("smtp_password", "webhook_secret")
+
+
+class GdprPolicy(dg.ConfigurableResource):
+    """GDPR configuration of the pipeline's GDPR steps (ENGAGE_GDPR_*, ENGAGE_HOME).
+
+    The hash key is passed as `dg.EnvVar` when it comes from ENGAGE_GDPR_HASH_KEY, so the UI
+    never shows it; without it the key is the generated file under `home`, read where it is
+    used, the same way the intake reads it (storage.gdpr.hash_key), so both name a contact alike.
+    """
+
+    home: str = Field(description="ENGAGE_HOME: where the generated hash key file is.")
+    hash_key: str | None = Field(default=None, description="ENGAGE_GDPR_HASH_KEY, if set.")
+    grace_days: int = Field(default=7, ge=0, description="Days a deletion can be restored.")
+    inactivity_days: int = Field(
+        default=730, ge=0, description="Days without activity before deletion; 0: never."
+    )
+
+    @classmethod
+    def from_settings(cls, settings: EngageSettings) -> GdprPolicy:
+        return cls(
+            home=str(settings.resolved_home),
+            hash_key=_secret(settings.gdpr_hash_key, "ENGAGE_GDPR_HASH_KEY"),
+            grace_days=settings.gdpr_grace_days,
+            inactivity_days=settings.gdpr_inactivity_days,
+        )
+
+    def key(self) -> bytes:
+        """The HMAC key for contact hashes (no environment is read here)."""
+        secret = SecretStr(self.hash_key) if self.hash_key is not None else None
+        return gdpr_hash_key(
+            EngageSettings.model_construct(home=Path(self.home), gdpr_hash_key=secret)
+        )
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(days=self.grace_days)
 
 
 def _secret(value: SecretStr | None, variable: str) -> str | dg.EnvVar | None:

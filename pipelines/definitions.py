@@ -11,6 +11,7 @@ from assets.receipts import RECEIPT_ASSETS, RECEIPT_CHECKS
 from assets.registers import REGISTER_ASSETS, REGISTER_CHECKS
 from assets.sales import SALES_ASSETS
 from assets.segments import SEGMENT_ASSETS, SEGMENT_CHECKS
+from pipelines.gdpr import GDPR_JOBS, GDPR_SCHEDULES, GDPR_SENSORS
 from pipelines.jobs import ALL_JOBS, refresh_segments
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import PIPELINE_SENSORS
@@ -41,8 +42,9 @@ def build_definitions(settings: EngageSettings) -> dg.Definitions:
             *GOLD_CHECKS,
             *SEGMENT_CHECKS,
         ],
-        jobs=[*ALL_JOBS, refresh_segments],
-        sensors=PIPELINE_SENSORS,
+        jobs=[*ALL_JOBS, refresh_segments, *GDPR_JOBS],
+        sensors=[*PIPELINE_SENSORS, *GDPR_SENSORS],
+        schedules=GDPR_SCHEDULES,
         resources=resources_from_settings(settings),
     )
 

@@ -2,20 +2,27 @@
 
 The same jobs the sensors launch run here in-process against the instance in DAGSTER_HOME, so the
 run and its materialisations show in the Dagster UI like any other.
+
+Order: the processing jobs, then the GDPR jobs that have work (erasure, extracts), then gold and
+delivery. Erasure comes after processing because it waits for a contact's landed data to be
+processed, and before gold so that the build starts from what erasure left.
 """
 
 import dagster as dg
 
 from pipelines.definitions import build_definitions
-from pipelines.jobs import ALL_JOBS
+from pipelines.gdpr import GDPR_ON_DEMAND
+from pipelines.jobs import ALL_JOBS, PIPELINE_JOBS
+from storage.db import session_scope
 from storage.settings import EngageSettings
 
 
 def process_pending(
     settings: EngageSettings | None = None, instance: dg.DagsterInstance | None = None
 ) -> bool:
-    """Run every processing job once, then build gold from what they produced; True when all
-    runs succeeded (a failed run stops the rest: gold is not built from a half-processed batch)."""
+    """Run every processing job once, then the GDPR jobs with work, then gold and delivery; True
+    when all runs succeeded (a failed run stops the rest: gold is not built from a half-processed
+    batch)."""
     settings = settings or EngageSettings()
     if instance is None:
         from pipelines.dagster_home import ensure_dagster_home
@@ -23,8 +30,24 @@ def process_pending(
         ensure_dagster_home(settings)
         instance = dg.DagsterInstance.get()
     definitions = build_definitions(settings)
-    for job in ALL_JOBS:
-        result = definitions.resolve_job_def(job.name).execute_in_process(
+    processing = [job.name for job in PIPELINE_JOBS]
+    later = [job.name for job in ALL_JOBS if job.name not in processing]
+    return (
+        _run_all(definitions, instance, processing)
+        # Looked up after processing: an erasure may have been waiting for it.
+        and _run_all(definitions, instance, _gdpr_jobs_with_work(settings))
+        and _run_all(definitions, instance, later)
+    )
+
+
+def _gdpr_jobs_with_work(settings: EngageSettings) -> list[str]:
+    with session_scope(settings.resolved_database_url) as session:
+        return [job.name for job, has_work in GDPR_ON_DEMAND if has_work(session)]
+
+
+def _run_all(definitions: dg.Definitions, instance: dg.DagsterInstance, names: list[str]) -> bool:
+    for name in names:
+        result = definitions.resolve_job_def(name).execute_in_process(
             instance=instance, tags={"engage/trigger": "process"}, raise_on_error=False
         )
         if not result.success:

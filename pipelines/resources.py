@@ -5,6 +5,7 @@ from typing import Any
 from assets.resources import (
     ActionChannels,
     AutomationsConfig,
+    GdprPolicy,
     LakeResource,
     LoyaltyProgram,
     OperationalDatabase,
@@ -25,6 +26,7 @@ def resources_from_settings(settings: EngageSettings) -> dict[str, Any]:
             path=str(settings.automations_path) if settings.automations_path else None
         ),
         "action_channels": ActionChannels.from_settings(settings),
+        "gdpr_policy": GdprPolicy.from_settings(settings),
         "order_policy": OrderPolicy(
             statuses=list(settings.order_statuses),
             ongoing_statuses=list(settings.ongoing_statuses),

@@ -33,6 +33,10 @@ from storage.communications import queue_fingerprint
 from storage.segments import definitions_fingerprint
 from storage.watermarks import get_watermark
 
+ERASE_CONTACTS = "erase_contacts"
+"""The erasure job (pipelines/gdpr_erasure.py): it rewrites what the other jobs write, so none of
+them is launched while it runs."""
+
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -49,16 +53,22 @@ def run_in_flight(context: dg.SensorEvaluationContext, job_name: str) -> bool:
 
 
 def launch_unless_in_flight(
-    context: dg.SensorEvaluationContext, fingerprint: str, run_key: str, blocking: Sequence[str]
+    context: dg.SensorEvaluationContext,
+    fingerprint: str,
+    run_key: str,
+    blocking: Sequence[str],
+    tags: dict[str, str] | None = None,
 ) -> dg.SensorResult | dg.SkipReason:
-    """Request one run for this fingerprint of the inputs, unless a run of a `blocking` job is in
-    flight: that run's successor takes the changes, since the fingerprint will still differ from
-    the cursor when it has finished."""
-    for job_name in blocking:
+    """Request one run for this fingerprint of the inputs, unless a run of a `blocking` job (or
+    erasure) is in flight: that run's successor takes the changes, since the fingerprint will
+    still differ from the cursor when it has finished."""
+    for job_name in dict.fromkeys([*blocking, ERASE_CONTACTS]):
         if run_in_flight(context, job_name):
             return dg.SkipReason(f"a {job_name} run is in flight; the next one takes the changes")
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=run_key, tags={"engage/trigger": "sensor"})],
+        run_requests=[
+            dg.RunRequest(run_key=run_key, tags={"engage/trigger": "sensor", **(tags or {})})
+        ],
         cursor=fingerprint,
     )
 
@@ -96,8 +106,9 @@ def bronze_sensor(
             ]
         if not behind:
             return dg.SkipReason(f"nothing new in {names}")
-        if run_in_flight(context, job.name):
-            return dg.SkipReason(f"a {job.name} run is in flight; the next one takes the rest")
+        for blocking in (job.name, ERASE_CONTACTS):
+            if run_in_flight(context, blocking):
+                return dg.SkipReason(f"a {blocking} run is in flight; the next one takes the rest")
         cursor = ",".join(f"{name}-v{version}" for name, version in sorted(versions.items()))
         return dg.SensorResult(
             # One run per combination of bronze versions: a tick never launches a batch twice.

@@ -4,13 +4,16 @@ communications `GET /communications` lists."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
 from schemas.common import ResponseModel
 from schemas.orders import EmbeddedAction
 from schemas.paging import Link
+
+if TYPE_CHECKING:
+    from storage.models import Communication
 
 VERSION_TAG_PATTERN = r"^[\x21-\x7e]{1,64}$"
 """A versionTag as sent back: opaque, but printable ASCII without spaces (ours are base64).
@@ -54,3 +57,11 @@ class CommunicationOut(ResponseModel):
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+
+    @classmethod
+    def of(cls, communication: Communication, action: str) -> CommunicationOut:
+        """The stored communication as `GET /communications` and the personal data extract show
+        it; `action` is its action's name."""
+        stored = set(cls.model_fields) - {"communication_id", "action"}
+        fields = {name: getattr(communication, name) for name in stored}
+        return cls(communication_id=communication.id, action=action, **fields)

@@ -9,7 +9,7 @@ a key looked up or sent in an order always compare equal.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, Field, field_serializer, field_validator
 from pydantic_core import PydanticCustomError
@@ -21,6 +21,9 @@ from storage.contacts import (
     normalize_phone,
     validated_email,
 )
+
+if TYPE_CHECKING:
+    from storage.models import Contact
 
 DEFAULT_CONTACT_TYPE = "Member"
 INVALID_EMAIL_MESSAGE = "Not a valid e-mail address."
@@ -169,3 +172,10 @@ class ContactOut(ResponseModel):
     @field_serializer("created_at", "updated_at")
     def _timestamp(self, value: datetime) -> str:
         return utc_iso(value)
+
+    @classmethod
+    def of(cls, contact: Contact) -> ContactOut:
+        """The stored contact as the API shows it; `GET /contacts/{id}` and the personal data
+        extract both use this, so an extract holds exactly the fields the API serves."""
+        fields = {name: getattr(contact, name) for name in cls.model_fields if name != "contact_id"}
+        return cls(contact_id=contact.id, **fields)

@@ -26,7 +26,9 @@ ORDER_CHANGES = TableSpec(
     change_data_feed=True,
     columns=(
         string("job_id", "Intake job id; one job per accepted request.", nullable=False),
-        string("order_id", "The integrator's order id.", nullable=False),
+        # No statistics: the log of this append-only table is never rewritten, so an order id in
+        # its file statistics would outlive the order's erasure.
+        string("order_id", "The integrator's order id.", nullable=False, personal=True),
         string(
             "change_type",
             "create, replace, delete, change_status or change_delivery.",

@@ -26,7 +26,13 @@ RECEIPT_SUBMISSIONS = TableSpec(
     change_data_feed=True,
     columns=(
         string("job_id", "Intake job id; one per accepted request.", nullable=False),
-        string("unique_receipt_id", "The integrator's unique receipt id.", nullable=False),
+        # No statistics: the log of this append-only table is never rewritten (see order_changes).
+        string(
+            "unique_receipt_id",
+            "The integrator's unique receipt id.",
+            nullable=False,
+            personal=True,
+        ),
         timestamp("landed_at", "When the intake committed it (UTC).", nullable=False),
         Column("batch_position", pa.int32(), "Position within its group commit.", nullable=False),
         string("api_key_id", "Id of the API key that sent it.", nullable=False),

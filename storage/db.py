@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 MIGRATION_ATTEMPTS = 5
+WAL_TRUNCATE_ATTEMPTS = 10
 
 
 @cache
@@ -92,6 +93,24 @@ def migrate(url: str) -> None:
                 raise
             log.warning("migration raced another process; retrying")
             time.sleep(0.2 * attempt)
+
+
+def release_free_space(url: str) -> None:
+    """After an erasure: on SQLite, copy the write-ahead log into the database and truncate it,
+    since the log still holds the pages as they were before the delete (deleted content in the
+    database file itself is already zeroed by `secure_delete`).
+
+    PostgreSQL keeps deleted tuples until (auto)vacuum reuses their space; see docs/gdpr.md.
+    """
+    if make_url(url).get_backend_name() != "sqlite":
+        return
+    for attempt in range(1, WAL_TRUNCATE_ATTEMPTS + 1):
+        with engine_for(url).connect() as connection:
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if not busy:
+            return
+        time.sleep(0.1 * attempt)
+    log.warning("the SQLite write-ahead log could not be truncated: readers kept it busy")
 
 
 def ping(url: str) -> None:

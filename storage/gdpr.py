@@ -14,12 +14,13 @@ import logging
 import os
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from storage.contacts import DuplicateContactKeys, revive_contact
@@ -32,12 +33,21 @@ HASH_KEY_FILE = "gdpr-hash.key"
 """File under ENGAGE_HOME holding the generated hash key when ENGAGE_GDPR_HASH_KEY is not set."""
 
 ERASURE = "erasure"
+EXTRACT = "extract"
+REASON_REQUEST = "request"
+"""An erasure asked for through the API (`DELETE /contacts/{id}`)."""
+REASON_INACTIVITY = "inactivity"
+"""An erasure the inactivity schedule asked for: no order, receipt or contact change for N days."""
 
 
 class RequestStatus(StrEnum):
     PENDING = "Pending"
     RESTORED = "Restored"
     ERASED = "Erased"
+    COMPLETED = "Completed"
+    """An extract whose document is ready."""
+    FAILED = "Failed"
+    """An extract that could not be built; a new request is needed."""
 
 
 class ContactAlreadyDeleted(Exception):
@@ -100,35 +110,67 @@ def request_erasure(
     grace: timedelta,
     purge: bool,
     now: datetime | None = None,
+    reason: str = REASON_REQUEST,
 ) -> GdprRequest:
     """Soft-delete a live contact and record its erasure request; commits.
 
     The conditional update makes two concurrent deletions of one contact yield one request:
     the loser raises ContactAlreadyDeleted.
     """
-    now = now or utcnow()
-    hidden = session.execute(
-        update(Contact)
-        .where(Contact.id == contact.id, Contact.deleted_at.is_(None))
-        .values(deleted_at=now)
-        .execution_options(synchronize_session=False)
+    requests = record_erasures(
+        session, [contact.id], key, grace, purge, now or utcnow(), reason=reason
     )
-    if hidden.rowcount != 1:  # type: ignore[attr-defined]
+    if not requests:
         session.rollback()
         raise ContactAlreadyDeleted
-    request = GdprRequest(
-        request_id=str(uuid.uuid4()),
-        kind=ERASURE,
-        contact_hash=contact_hash(key, contact.id),
-        status=RequestStatus.PENDING.value,
-        requested_at=now,
-        erase_after=now if purge else now + grace,
-        contact_id=contact.id,
-    )
-    session.add(request)
     session.commit()
+    [request] = requests
     log.info("erasure request %s recorded (purge=%s)", request.request_id, purge)
     return request
+
+
+def record_erasures(
+    session: Session,
+    contact_ids: Sequence[str],
+    key: bytes,
+    grace: timedelta,
+    purge: bool,
+    now: datetime,
+    reason: str = REASON_REQUEST,
+    only_if: ColumnElement[bool] | None = None,
+) -> list[GdprRequest]:
+    """Soft-delete those of the contacts that are still live and record an erasure request for
+    each; not committed, so that a batch (the inactivity schedule) is one transaction.
+
+    One conditional UPDATE ... RETURNING: a contact that is no longer live (a concurrent deletion
+    won) or does not meet `only_if` (checked in the same statement, e.g. "still inactive") is
+    left unchanged and gets no request. Returns the requests recorded.
+    """
+    if not contact_ids:
+        return []
+    statement = update(Contact).where(Contact.id.in_(contact_ids), Contact.deleted_at.is_(None))
+    if only_if is not None:
+        statement = statement.where(only_if)
+    hidden = session.scalars(
+        statement.values(deleted_at=now)
+        .returning(Contact.id)
+        .execution_options(synchronize_session=False)
+    )
+    requests = [
+        GdprRequest(
+            request_id=str(uuid.uuid4()),
+            kind=ERASURE,
+            reason=reason,
+            contact_hash=contact_hash(key, contact_id),
+            status=RequestStatus.PENDING.value,
+            requested_at=now,
+            erase_after=now if purge else now + grace,
+            contact_id=contact_id,
+        )
+        for contact_id in sorted(hidden)
+    ]
+    session.add_all(requests)
+    return requests
 
 
 def restore_contact(session: Session, contact_id: str, now: datetime | None = None) -> Contact:

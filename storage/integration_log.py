@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
@@ -88,3 +89,17 @@ def list_entries(
         query = query.where(IntegrationLogEntry.created_at >= since)
     order = (IntegrationLogEntry.created_at.desc(), IntegrationLogEntry.id.desc())
     return fetch_page(session, query, order, offset, count)
+
+
+def entry_document(entry: IntegrationLogEntry) -> dict[str, Any]:
+    """The entry as `GET /integration-log` and the personal data extract show it."""
+    return {
+        "id": entry.id,
+        "type": entry.type,
+        "severity": entry.severity,
+        "code": entry.code,
+        "message": entry.message,
+        "jobId": entry.job_id,
+        "orderId": entry.order_id,
+        "createdAt": entry.created_at.isoformat(),
+    }

@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 
 MERGE_RETRIES = 5
 
+STATS_COLUMNS = "delta.dataSkippingStatsColumns"
+
+ERASURE_KEY = "engage.operation"
+ERASURE_VALUE = "erasure"
+ERASURE_COMMIT = {ERASURE_KEY: ERASURE_VALUE}
+"""Commit metadata marking the deletes of GDPR erasure, so that change readers skip them."""
+
 
 class Lake:
     """The Delta tables under one root URI (a local folder or object storage)."""
@@ -68,6 +75,9 @@ class Lake:
             storage_options=self.storage_options,
         )
         _add_missing_columns(table, spec)
+        if table.metadata().configuration.get(STATS_COLUMNS) != spec.configuration()[STATS_COLUMNS]:
+            # The catalogue changed which columns are personal: files written from now on follow.
+            _set_stats_columns(table, spec)
         self._tables[spec.path] = table
         return table
 
@@ -131,6 +141,7 @@ class Lake:
         predicate: str,
         clauses: Callable[[TableMerger], TableMerger],
         app_transaction: tuple[str, int] | None = None,
+        commit_metadata: dict[str, str] | None = None,
     ) -> dict[str, int]:
         """MERGE `source` (alias `s`) into the table (alias `t`), retrying commit conflicts.
 
@@ -147,7 +158,7 @@ class Lake:
                 source_alias="s",
                 target_alias="t",
                 writer_properties=self.writer_properties(spec),
-                commit_properties=_commit_properties(app_transaction),
+                commit_properties=_commit_properties(app_transaction, commit_metadata),
                 streamed_exec=False,
             )
             try:
@@ -169,18 +180,41 @@ class Lake:
     def read_changes(
         self, spec: TableSpec, after_version: int, through_version: int
     ) -> pl.DataFrame:
-        """Rows appended by the commits in (after_version, through_version] (change data feed)."""
-        if through_version <= after_version:
+        """Rows appended by the commits in (after_version, through_version] (change data feed).
+
+        Erasure commits are skipped: they only delete, and their change files, which held the
+        erased rows, are removed right after them (`storage.lake_erasure`).
+        """
+        frames = [
+            self._inserted(spec, first, last)
+            for first, last in _ranges_between(
+                after_version, through_version, self.erasure_versions(spec, after_version)
+            )
+        ]
+        if not frames:
             return pl.DataFrame(schema=pl.Schema(spec.arrow_schema)).with_columns(
                 pl.lit(0, pl.Int64).alias("_commit_version")
             )
-        reader = self.table(spec).load_cdf(
-            starting_version=after_version + 1, ending_version=through_version
-        )
+        return pl.concat(frames)
+
+    def _inserted(self, spec: TableSpec, first: int, last: int) -> pl.DataFrame:
+        reader = self.table(spec).load_cdf(starting_version=first, ending_version=last)
         frame = pl.DataFrame(reader.read_all())
         return frame.filter(pl.col("_change_type") == "insert").select(
             *spec.column_names, pl.col("_commit_version").cast(pl.Int64)
         )
+
+    def erasure_versions(self, spec: TableSpec, after_version: int) -> set[int]:
+        """Versions after `after_version` written by erasure (their commit carries ERASURE)."""
+        table = self.table(spec)
+        newer = table.version() - after_version
+        if newer <= 0:
+            return set()
+        return {
+            commit["version"]
+            for commit in table.history(newer)
+            if commit.get(ERASURE_KEY) == ERASURE_VALUE
+        }
 
     def writer_properties(self, spec: TableSpec) -> WriterProperties:
         """Parquet footers get no min/max statistics for personal columns either."""
@@ -189,6 +223,19 @@ class Lake:
             compression="ZSTD",
             column_properties={name: no_stats for name in spec.personal_columns},
         )
+
+
+def _ranges_between(after: int, through: int, skipped: set[int]) -> list[tuple[int, int]]:
+    """The runs of versions in (after, through] that are not in `skipped`."""
+    ranges: list[tuple[int, int]] = []
+    first = after + 1
+    for version in sorted(v for v in skipped if after < v <= through):
+        if first < version:
+            ranges.append((first, version - 1))
+        first = version + 1
+    if first <= through:
+        ranges.append((first, through))
+    return ranges
 
 
 def _add_missing_columns(table: DeltaTable, spec: TableSpec) -> None:
@@ -220,7 +267,7 @@ def _add_missing_columns(table: DeltaTable, spec: TableSpec) -> None:
 
 def _set_stats_columns(table: DeltaTable, spec: TableSpec) -> None:
     """Statistics on every non-personal column of the catalogue, the new ones included."""
-    key = "delta.dataSkippingStatsColumns"
+    key = STATS_COLUMNS
     wanted = spec.configuration()[key]
     try:
         table.alter.set_table_properties({key: wanted})
@@ -236,11 +283,13 @@ def _missing_columns(table: DeltaTable, spec: TableSpec) -> list[Column]:
     return [column for column in spec.columns if column.name not in present]
 
 
-def _commit_properties(app_transaction: tuple[str, int] | None) -> CommitProperties | None:
-    if app_transaction is None:
+def _commit_properties(
+    app_transaction: tuple[str, int] | None, metadata: dict[str, str] | None = None
+) -> CommitProperties | None:
+    if app_transaction is None and metadata is None:
         return None
-    app_id, version = app_transaction
-    return CommitProperties(app_transactions=[Transaction(app_id, version)])
+    transactions = [Transaction(*app_transaction)] if app_transaction else None
+    return CommitProperties(app_transactions=transactions, custom_metadata=metadata)
 
 
 def _fsync_commits(table_path: Path, first: int, last: int) -> None:

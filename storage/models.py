@@ -332,11 +332,14 @@ class Communication(Base):
 
 
 class GdprRequest(Base):
-    """A data-subject request (SPEC 2.4), kept as the audit trail of its handling.
+    """A data-subject request (SPEC 2.4): an erasure or a personal data extract, kept as the audit
+    trail of its handling.
 
     It holds no personal data: the contact is named by `contact_hash`, a keyed hash (HMAC) that
     answers "was this contact erased?" later without storing the id. `contact_id` is kept only
-    while the request is open, because restore and erasure need it; erasure clears it.
+    while the contact exists, because restore, erasure and extracts need it; erasure clears it
+    on every request of the contact. `audit` records what erasure removed (tables, rows, files),
+    counts only.
     """
 
     __tablename__ = "gdpr_requests"
@@ -344,16 +347,49 @@ class GdprRequest(Base):
         Index("ix_gdpr_requests_contact_id_status", "contact_id", "status"),
         Index("ix_gdpr_requests_status_erase_after", "status", "erase_after"),
         Index("ix_gdpr_requests_contact_hash", "contact_hash"),
+        Index("ix_gdpr_requests_kind_status", "kind", "status"),
     )
 
     request_id: Mapped[str] = mapped_column(String(36), primary_key=True, doc="The requestId.")
-    kind: Mapped[str] = mapped_column(String(16), doc="erasure.")
+    kind: Mapped[str] = mapped_column(String(16), doc="erasure or extract.")
+    reason: Mapped[str] = mapped_column(
+        String(16), default="request", doc="request (the contact asked) or inactivity."
+    )
     contact_hash: Mapped[str] = mapped_column(String(64), doc="HMAC-SHA256 of the contact id.")
-    status: Mapped[str] = mapped_column(String(16), doc="Pending, Restored or Erased.")
+    status: Mapped[str] = mapped_column(
+        String(16), doc="Pending, then Restored or Erased (erasure), Completed or Failed (extract)."
+    )
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    erase_after: Mapped[datetime] = mapped_column(UtcDateTime, doc="End of the grace period.")
+    erase_after: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, doc="End of the grace period (erasure only)."
+    )
     contact_id: Mapped[str | None] = mapped_column(
         String(36), doc="The contact, until it is erased (then None)."
     )
     restored_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, doc="When the extract was ready (extract only)."
+    )
+    run_id: Mapped[str | None] = mapped_column(
+        String(64), doc="The Dagster run that last worked on the request."
+    )
+    audit: Mapped[str | None] = mapped_column(
+        Text, doc="JSON: what erasure removed per table (rows, files), counts only."
+    )
+
+
+class PersonalDataExtract(Base):
+    """The JSON document of a completed personal data extract; erased with the contact."""
+
+    __tablename__ = "personal_data_extracts"
+
+    request_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey("gdpr_requests.request_id", ondelete="CASCADE"),
+        primary_key=True,
+        doc="The extract request.",
+    )
+    document: Mapped[str] = mapped_column(Text, doc="The extract as JSON.")
+    size_bytes: Mapped[int] = mapped_column(BigInteger, doc="Size of the document in bytes.")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

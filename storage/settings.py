@@ -79,6 +79,15 @@ class EngageSettings(BaseSettings):
     gdpr_grace_days: int = Field(
         default=7, ge=0, description="Days a deleted contact can be restored before erasure."
     )
+    gdpr_inactivity_days: int = Field(
+        default=730,
+        ge=0,
+        description=(
+            "Days without an order, receipt or contact change after which the daily schedule "
+            "deletes a contact (soft delete plus erasure request with the grace period, like "
+            "DELETE /contacts/{id}); 0 turns these deletions off."
+        ),
+    )
     max_body_bytes: int = 1024 * 1024
     import_max_body_bytes: int = Field(
         default=32 * 1024 * 1024,

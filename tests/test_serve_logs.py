@@ -47,12 +47,20 @@ def test_request_log_has_paths_and_statuses_but_no_personal_data(
         )
         lookup = httpx.get(f"{base}/contacts/id", params={"email": EMAIL}, headers=headers)
         assert lookup.status_code == 200
+        contact_id = lookup.json()["contactId"]
+        read = httpx.get(f"{base}/contacts/{contact_id}", headers=headers)
+        assert read.status_code == 200
+        missing = httpx.get(f"{base}/orders/ORDER-OF-{EMAIL}", headers=headers)
+        assert missing.status_code == 404
     finally:
         server.terminate()
         server.wait(timeout=30)
     log = log_path.read_text()
     assert "GET /api/v3/contacts/id 200" in log
-    for value in (EMAIL, "lena.berg%40example.org", "Lena", "46701234567", admin_key):
+    # Paths are logged as their route: ids in them would outlive an erasure in the log.
+    assert "GET /api/v3/contacts/{contactId} 200" in log
+    assert "GET /api/v3/orders/{orderId} 404" in log
+    for value in (EMAIL, "lena.berg%40example.org", "Lena", "46701234567", admin_key, contact_id):
         assert value not in log
 
 

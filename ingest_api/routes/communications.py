@@ -76,23 +76,4 @@ def _refuse_nul(order_id: str | None) -> None:
 
 
 def _item(row: ListedCommunication) -> dict[str, Any]:
-    communication = row.communication
-    return CommunicationOut(
-        communication_id=communication.id,
-        action_id=communication.action_id,
-        action=row.action,
-        channel=communication.channel,
-        status=communication.status,
-        attempts=communication.attempts,
-        order_id=communication.order_id,
-        contact_id=communication.contact_id,
-        version_tag=communication.version_tag,
-        language=communication.language,
-        recipient=communication.recipient,
-        subject=communication.subject,
-        body=communication.body,
-        last_error=communication.last_error,
-        created_at=communication.created_at,
-        updated_at=communication.updated_at,
-        sent_at=communication.sent_at,
-    ).model_dump(mode="json")
+    return CommunicationOut.of(row.communication, row.action).model_dump(mode="json")

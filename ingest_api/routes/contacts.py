@@ -164,10 +164,7 @@ def patch_contact(
 
 
 def contact_json(contact: Contact) -> JSONResponse:
-    fields = {
-        name: getattr(contact, name) for name in ContactOut.model_fields if name != "contact_id"
-    }
-    return JSONResponse(ContactOut(contact_id=contact.id, **fields).model_dump(mode="json"))
+    return JSONResponse(ContactOut.of(contact).model_dump(mode="json"))
 
 
 def _single_lookup(given: dict[str, str]) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -10,8 +10,7 @@ from fastapi.responses import Response
 from ingest_api.deps import SessionDep, require_scope
 from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, Since, paged
 from storage.apikeys import Principal, Scope
-from storage.integration_log import list_entries
-from storage.models import IntegrationLogEntry
+from storage.integration_log import entry_document, list_entries
 
 router = APIRouter(prefix="/integration-log", tags=["integration log"])
 
@@ -30,18 +29,5 @@ def read_integration_log(
 ) -> Response:
     entries, total = list_entries(session, type_, severity, since, offset, count)
     filters = {"type": type_, "severity": severity, "since": since}
-    items = [_entry(entry) for entry in entries]
+    items = [entry_document(entry) for entry in entries]
     return paged(items, total, offset, count, "/api/v3/integration-log", filters)
-
-
-def _entry(entry: IntegrationLogEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "type": entry.type,
-        "severity": entry.severity,
-        "code": entry.code,
-        "message": entry.message,
-        "jobId": entry.job_id,
-        "orderId": entry.order_id,
-        "createdAt": entry.created_at.isoformat(),
-    }

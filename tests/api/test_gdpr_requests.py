@@ -36,6 +36,9 @@ REQUEST_FIELDS = {
     "restoredAt",
     "erasedAt",
     "contactHash",
+    "reason",
+    "runId",
+    "audit",
 }
 
 

@@ -43,6 +43,14 @@ def graph(definitions: dg.Definitions) -> dict[str, Any]:
             sensor.name: {"job": sensor.job_name, "default_status": sensor.default_status.value}
             for sensor in repository.sensor_defs
         },
+        "schedules": {
+            schedule.name: {
+                "job": schedule.job_name,
+                "cron": schedule.cron_schedule,
+                "default_status": schedule.default_status.value,
+            }
+            for schedule in repository.schedule_defs
+        },
     }
 
 

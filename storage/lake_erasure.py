@@ -1,0 +1,134 @@
+"""Deleting rows from Delta tables so that nothing of them is left (SPEC 2.4).
+
+A Delta DELETE alone leaves the rows in the rewritten files (time travel), in change-data files,
+in the transaction log's file statistics and in its commit info (the predicate). Here:
+
+- rows are deleted with a MERGE against a source of their keys, so no value ever appears in a
+  predicate, and the commit is marked as an erasure (`ERASURE_COMMIT`) for change readers;
+- bronze tables, append-only and read by the pipeline through the change data feed, keep their
+  log: their identifying columns have no statistics, the rewritten files are vacuumed and the
+  erasure commit's change files deleted (change readers skip erasure commits);
+- every other table, written only by the pipeline (which never runs beside an erasure), is
+  vacuumed in full and its log is cut at a fresh checkpoint, so no old file statistics remain.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+from deltalake import DeltaTable
+from deltalake.fs import DeltaStorageHandler
+from pyarrow.fs import FileSelector, FileType, PyFileSystem
+
+from schemas.table_spec import TableSpec
+from storage.lake import ERASURE_COMMIT, Lake
+
+log = logging.getLogger(__name__)
+
+LOG_ENTRY = re.compile(r"^(\d{20})\.")
+"""A versioned file of `_delta_log`: commit JSON, checkpoint part or checksum."""
+
+PRUNING_COLUMN = "landed_at"
+"""Bronze rows are bounded by landing time too, so a delete reads (and conflicts with) only the
+files that can hold them, never the intake's concurrent appends."""
+
+
+@dataclass(frozen=True)
+class Purge:
+    """What cleaning a table's history removed: data and change files, and log entries."""
+
+    data_files: int
+    log_entries: int
+
+
+def delete_rows(lake: Lake, spec: TableSpec, keys: pl.DataFrame) -> int:
+    """Delete the rows whose key (`spec.key`) is in `keys`; returns how many were deleted.
+
+    `keys` may carry the pruning column (bronze); its range then bounds the delete.
+    """
+    if keys.is_empty():
+        return 0
+    source = keys.select(spec.key).unique()
+    predicate = " AND ".join(f"t.{column} = s.{column}" for column in spec.key)
+    predicate += _landing_bounds(keys)
+    metrics = lake.merge(
+        spec,
+        source.to_arrow(),
+        predicate,
+        lambda merger: merger.when_matched_delete(),
+        commit_metadata=ERASURE_COMMIT,
+    )
+    return metrics.get("num_target_rows_deleted", 0)
+
+
+def _landing_bounds(keys: pl.DataFrame) -> str:
+    if PRUNING_COLUMN not in keys.columns:
+        return ""
+    first, last = keys[PRUNING_COLUMN].min(), keys[PRUNING_COLUMN].max()
+    assert isinstance(first, datetime)
+    assert isinstance(last, datetime)
+    return (
+        f" AND t.{PRUNING_COLUMN} >= '{first.isoformat()}'"
+        f" AND t.{PRUNING_COLUMN} <= '{last.isoformat()}'"
+    )
+
+
+def purge_history(lake: Lake, spec: TableSpec) -> Purge:
+    """Physically remove whatever earlier versions of the table still hold."""
+    if spec.layer == "bronze":
+        return _purge_appended(lake, spec)
+    return _purge_rewritten(lake, spec)
+
+
+def _purge_appended(lake: Lake, spec: TableSpec) -> Purge:
+    """Vacuum only files removed by a commit (never a concurrent append's uncommitted file), then
+    the change files: in bronze only erasure writes them, and change readers skip erasure."""
+    table = lake.table(spec)
+    removed = _vacuum(table, full=False)
+    storage = _storage(lake, spec)
+    change_files = [
+        info.path
+        for info in storage.get_file_info(FileSelector("_change_data", allow_not_found=True))
+        if info.type == FileType.File
+    ]
+    for path in change_files:
+        storage.delete_file(path)
+    return Purge(data_files=removed + len(change_files), log_entries=0)
+
+
+def _purge_rewritten(lake: Lake, spec: TableSpec) -> Purge:
+    """Vacuum every unreferenced file, checkpoint, and delete the log before the checkpoint."""
+    table = lake.table(spec)
+    removed = _vacuum(table, full=True)
+    table.update_incremental()
+    table.create_checkpoint()
+    checkpoint = table.version()
+    storage = _storage(lake, spec)
+    entries = storage.get_file_info(FileSelector("_delta_log"))
+    stale = [info.path for info in entries if _log_version(info.path) < checkpoint]
+    for path in stale:
+        storage.delete_file(path)
+    return Purge(data_files=removed, log_entries=len(stale))
+
+
+def _vacuum(table: DeltaTable, *, full: bool) -> int:
+    removed = table.vacuum(
+        retention_hours=0, enforce_retention_duration=False, dry_run=False, full=full
+    )
+    table.update_incremental()
+    return len(removed)
+
+
+def _log_version(path: str) -> float:
+    """The version a log file belongs to; infinity for `_last_checkpoint` and the like."""
+    match = LOG_ENTRY.match(path.rsplit("/", 1)[-1])
+    return int(match.group(1)) if match else float("inf")
+
+
+def _storage(lake: Lake, spec: TableSpec) -> PyFileSystem:
+    """The table's folder, local or on object storage, as a file system."""
+    return PyFileSystem(DeltaStorageHandler(lake.uri(spec), lake.storage_options))
