@@ -10,9 +10,9 @@ import dagster as dg
 
 from assets.resources import LakeResource, OperationalDatabase
 from storage.gdpr import get_request
+from storage.personal_data_document import build_extract
 from storage.personal_data_extract import (
     ExtractNotBuilt,
-    build_extract,
     complete_extract,
     due_extracts,
     extract_contact,
