@@ -35,8 +35,11 @@ $(TOOLS)/bin/uv:
 run: venv ## Run intake (:8000), Dagster UI (:3000) and daemon; Ctrl-C stops all (RUN_ARGS=...)
 	$(VENV)/bin/engage-orders run $(RUN_ARGS)
 
-test: lint ## Lint, check formatting, run the test suite (PYTEST_ARGS=... to pass options)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+# Most tests wait on servers, subprocesses and databases, so more workers than cores pays off.
+TEST_WORKERS ?= 4
+
+test: lint ## Lint, check formatting, run the suite in TEST_WORKERS processes (PYTEST_ARGS=...)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: venv ## Gold rebuild and segment previews at 1M orders / 5M lines (bench/README.md)
 	$(VENV)/bin/python -m bench.gold_rebuild
