@@ -1,5 +1,6 @@
-# Developer entry points. A fresh machine needs only python3 (with venv and pip), make, git and
-# network access to PyPI: uv is bootstrapped into .tools/ when it is not on PATH.
+# Developer entry points. A fresh machine needs only python3 (with venv and pip), make, git, Node.js
+# with npm (the benchmarks' load generator) and network access to PyPI and the npm registry: uv is
+# bootstrapped into .tools/ when it is not on PATH.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -17,10 +18,14 @@ RUN_ARGS ?=
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 UV_PREREQ := $(if $(filter $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
 
-.PHONY: help venv run test lint format lock clean bench
+# The benchmarks' HTTP load generator (autocannon, pinned in bench/package-lock.json); the test
+# suite runs the benchmark harness at tiny sizes, so `make test` installs it too.
+BENCH_TOOLS := bench/node_modules/.installed
+
+.PHONY: help venv run test lint format lock clean bench bench-quick bench-setup
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 venv: $(VENV_STAMP) ## Create or update .venv from uv.lock (fast when up to date)
 
@@ -38,11 +43,20 @@ run: venv ## Run intake (:8000), Dagster UI (:3000) and daemon; Ctrl-C stops all
 # Most tests wait on servers, subprocesses and databases, so more workers than cores pays off.
 TEST_WORKERS ?= 4
 
-test: lint ## Lint, check formatting, run the suite in TEST_WORKERS processes (PYTEST_ARGS=...)
+test: lint $(BENCH_TOOLS) ## Lint, check formatting, run the suite in TEST_WORKERS processes (PYTEST_ARGS=...)
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-bench: venv ## Gold rebuild and segment previews at 1M orders / 5M lines (bench/README.md)
-	$(VENV)/bin/python -m bench.gold_rebuild
+$(BENCH_TOOLS): bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench-setup: venv $(BENCH_TOOLS) ## Install the benchmarks' load generator (Node.js's npm needed)
+
+bench: bench-setup ## Full benchmark run (about an hour): bench/out/report.json and report.md
+	$(VENV)/bin/python -m bench --mode full
+
+bench-quick: bench-setup ## Quick benchmark run (a few minutes), 10x smaller
+	$(VENV)/bin/python -m bench --mode quick
 
 lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
@@ -56,5 +70,5 @@ lock: | $(UV_PREREQ) ## Re-resolve uv.lock after changing dependencies in pyproj
 	$(UV) lock
 
 clean: ## Remove the venv, bootstrap tools and caches (keeps the data in .engage/)
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache bench/out *.egg-info
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache bench/out bench/node_modules *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

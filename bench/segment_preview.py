@@ -1,26 +1,25 @@
-"""How fast a segment preview answers on gold tables of a realistic size.
+"""Figure `segment_preview`: how fast a segment preview answers on gold tables of a realistic size.
 
-Generates synthetic gold tables (1M orders and 5M order lines by default; contacts, receipts and
-articles in proportion) column-wise with polars, in memory or written to Delta tables in a
-temporary folder (`--delta`), then times `preview` for a few typical definitions (median of 5
-runs after a warm-up) next to a hand-written polars query doing the same work: the floor the
-engine's generic plan is compared with.
-
-    .venv/bin/python -m bench.segment_preview [--orders 1000000] [--lines-per-order 5] [--delta]
+Generates synthetic gold tables (1M orders and 5M order lines in full mode; contacts, receipts and
+articles in proportion) column-wise with polars and writes them to Delta tables, as the product
+reads them, then times `preview` (median of 5 runs after a warm-up) next to a hand-written polars
+query doing the same work: the floor the engine's generic plan is compared with. The figure is the
+issue's "ongoing order with an article of a brand" segment; the other definitions are reported
+beside it. Every answer is checked against the hand-written one.
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import polars as pl
 
+from bench.harness import BenchContext
 from schemas.gold_tables import (
     CONTACT_SEGMENTATION,
     DIM_ARTICLE,
@@ -247,7 +246,11 @@ def gold_tables(frames: dict[TableSpec, pl.DataFrame]) -> GoldTables:
 
 # The definitions, and the same work written by hand --------------------------------------------
 
+FIGURE_DEFINITION = "ongoing-brand"
+"""The figure: contacts with an ongoing order containing an article of one brand."""
+
 DEFINITIONS = {
+    FIGURE_DEFINITION: {"order": {"ongoing": True, "line": {"article": {"brand": "Fjell"}}}},
     "ongoing-jackets": {
         "all": [
             {
@@ -287,6 +290,15 @@ DEFINITIONS = {
 def by_hand(name: str, gold: GoldTables) -> pl.LazyFrame:
     """The members of DEFINITIONS[name] as one would write the query directly."""
     return HAND_WRITTEN[name](gold).select("contact_key", "contact_id")
+
+
+def _ongoing_brand(gold: GoldTables) -> pl.LazyFrame:
+    brand = gold.dim_article.filter((pl.col("brand") == "Fjell") & (pl.col("article_key") != 0))
+    lines = gold.fact_order_line.filter(pl.col("is_ongoing") & (pl.col("contact_key") != 0)).join(
+        brand, on="article_key", how="semi"
+    )
+    orders = gold.fact_order.filter(pl.col("is_ongoing")).join(lines, on="order_key", how="semi")
+    return gold.contact_segmentation.join(orders, on="contact_key", how="semi")
 
 
 def _ongoing_jackets(gold: GoldTables) -> pl.LazyFrame:
@@ -352,6 +364,7 @@ def _delivery_or_repeat(gold: GoldTables) -> pl.LazyFrame:
 
 
 HAND_WRITTEN: dict[str, Callable[[GoldTables], pl.LazyFrame]] = {
+    FIGURE_DEFINITION: _ongoing_brand,
     "ongoing-jackets": _ongoing_jackets,
     "big-spenders-90d": _big_spenders,
     "lapsed-se-members": _lapsed,
@@ -385,50 +398,37 @@ def medians(*runs: Callable[[], object], repeat: int = 5) -> list[float]:
     return [statistics.median(spent) for spent in times]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--lines-per-order", type=int, default=5)
-    parser.add_argument("--delta", action="store_true", help="scan Delta tables in a temp folder")
-    args = parser.parse_args()
-    scale = Scale(
-        orders=args.orders,
-        lines_per_order=args.lines_per_order,
-        contacts=max(args.orders // 2, 1),
-        receipts=args.orders,
+def run(context: BenchContext) -> dict[str, Any]:
+    orders = context.size(1_000_000, 100_000, 2_000)
+    scale = Scale(orders=orders, lines_per_order=5, contacts=max(orders // 2, 1), receipts=orders)
+    lake = Lake(str(context.work_dir / "lake"))
+    for spec, frame in generate(scale).items():
+        lake.overwrite(spec, frame.to_arrow())
+    gold = GoldTables.from_lake(lake)
+    timings = {name: _timed(name, criteria, gold) for name, criteria in DEFINITIONS.items()}
+    members, seconds, floor = timings[FIGURE_DEFINITION]
+    return {
+        "orders": scale.orders,
+        "order_lines": scale.orders * scale.lines_per_order,
+        "members": members,
+        "seconds": round(seconds, 4),
+        "floor_seconds": round(floor, 4),
+        "ratio": round(seconds / floor, 2),
+        "others": {
+            name: {"seconds": round(s, 4), "floor_seconds": round(f, 4)}
+            for name, (_, s, f) in timings.items()
+            if name != FIGURE_DEFINITION
+        },
+    }
+
+
+def _timed(name: str, criteria: dict[str, Any], gold: GoldTables) -> tuple[int, float, float]:
+    """Members, median preview seconds and median hand-written seconds; the answers must agree."""
+    definition = SegmentDefinition.model_validate({"name": name, "criteria": criteria})
+    result = preview(definition.criteria, gold, NOW, sample_size=SAMPLE)
+    assert (result.count, result.sample) == hand_preview(name, gold), name
+    engine, floor = medians(
+        lambda: preview(definition.criteria, gold, NOW),
+        lambda: hand_preview(name, gold),
     )
-    started = time.perf_counter()
-    frames = generate(scale)
-    print(
-        f"generated {scale.orders:,} orders, {scale.orders * scale.lines_per_order:,} order lines, "
-        f"{scale.receipts * scale.lines_per_receipt:,} receipt lines, {scale.contacts:,} contacts, "
-        f"{scale.articles:,} articles in {time.perf_counter() - started:.1f} s "
-        f"({pl.thread_pool_size()} threads)"
-    )
-    with tempfile.TemporaryDirectory() as folder:
-        gold = gold_tables(frames)
-        if args.delta:
-            lake = Lake(folder)
-            started = time.perf_counter()
-            for spec, frame in frames.items():
-                lake.overwrite(spec, frame.to_arrow())
-            print(f"wrote Delta tables in {time.perf_counter() - started:.1f} s")
-            gold = GoldTables.from_lake(lake)
-        report(gold)
-
-
-def report(gold: GoldTables) -> None:
-    print(f"\n{'definition':34} {'members':>9} {'preview ms':>11} {'by hand ms':>11}")
-    for name, criteria in DEFINITIONS.items():
-        definition = SegmentDefinition.model_validate({"name": name, "criteria": criteria})
-        result = preview(definition.criteria, gold, NOW, sample_size=SAMPLE)
-        assert (result.count, result.sample) == hand_preview(name, gold), name
-        engine, floor = medians(
-            lambda: preview(definition.criteria, gold, NOW),  # noqa: B023
-            lambda: hand_preview(name, gold),  # noqa: B023
-        )
-        print(f"{name:34} {result.count:>9,} {engine * 1000:>11.0f} {floor * 1000:>11.0f}")
-
-
-if __name__ == "__main__":
-    main()
+    return result.count, engine, floor
