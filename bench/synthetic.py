@@ -50,8 +50,11 @@ def padded(prefix: str, number: pl.Expr, width: int) -> pl.Expr:
     return pl.lit(prefix) + number.cast(pl.String).str.zfill(width)
 
 
-def _conform(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
-    """Add the catalogue's columns the generator left out (as nulls), in catalogue order."""
+def conform(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the catalogue's columns the generator left out (as nulls), in catalogue order.
+
+    Public because the order-state benchmarks (bench/order_state.py) shape their rows with it too.
+    """
     schema = pl.Schema(spec.arrow_schema)
     missing = [
         pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frame
@@ -113,8 +116,8 @@ def write_registers(lake: Lake, scale: Scale, now: datetime) -> None:
         pl.lit("bench").alias("job_id"),
         pl.lit(now).alias("registered_at"),
     )
-    lake.overwrite(ARTICLES, _conform(ARTICLES, articles).to_arrow())
-    lake.overwrite(STORES, _conform(STORES, stores).to_arrow())
+    lake.overwrite(ARTICLES, conform(ARTICLES, articles).to_arrow())
+    lake.overwrite(STORES, conform(STORES, stores).to_arrow())
 
 
 def _sku(row: pl.Expr, seed: int, scale: Scale) -> pl.Expr:
@@ -158,7 +161,7 @@ def write_orders(lake: Lake, scale: Scale, now: datetime) -> None:
             pl.col("created_at").alias("processed_at"),
         )
     )
-    lake.overwrite(ORDERS, _conform(ORDERS, orders).to_arrow())
+    lake.overwrite(ORDERS, conform(ORDERS, orders).to_arrow())
     lines = (
         orders.select("order_id", "version_tag", "change_seq", "contact_id")
         .with_columns(pl.int_ranges(0, scale.lines_per_order, dtype=pl.Int32).alias("line_number"))
@@ -176,7 +179,7 @@ def write_orders(lake: Lake, scale: Scale, now: datetime) -> None:
             (pick(row, 46, 3000) + 50).cast(pl.Float64).alias("total_price"),
         )
     )
-    lake.overwrite(ORDER_LINES, _conform(ORDER_LINES, lines).to_arrow())
+    lake.overwrite(ORDER_LINES, conform(ORDER_LINES, lines).to_arrow())
 
 
 def write_receipts(lake: Lake, scale: Scale, now: datetime) -> None:
@@ -200,7 +203,7 @@ def write_receipts(lake: Lake, scale: Scale, now: datetime) -> None:
             pl.col("created_at").alias("processed_at"),
         )
     )
-    lake.overwrite(RECEIPTS, _conform(RECEIPTS, receipts).to_arrow())
+    lake.overwrite(RECEIPTS, conform(RECEIPTS, receipts).to_arrow())
     is_return = pick(row, 61, 100) < 5
     price = (pick(row, 62, 3000) + 50).cast(pl.Float64)
     lines = (
@@ -230,7 +233,7 @@ def write_receipts(lake: Lake, scale: Scale, now: datetime) -> None:
             pl.when(is_return).then(-price).otherwise(price).alias("signed_amount"),
         )
     )
-    lake.overwrite(RECEIPT_LINES, _conform(RECEIPT_LINES, lines).to_arrow())
+    lake.overwrite(RECEIPT_LINES, conform(RECEIPT_LINES, lines).to_arrow())
 
 
 def write_silver(lake: Lake, database_url: str, scale: Scale, now: datetime | None = None) -> None:

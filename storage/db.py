@@ -13,7 +13,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -111,6 +112,17 @@ def release_free_space(url: str) -> None:
             return
         time.sleep(0.1 * attempt)
     log.warning("the SQLite write-ahead log could not be truncated: readers kept it busy")
+
+
+def upsert(session: Session, table: Table) -> Any:
+    """`INSERT ... ON CONFLICT` for the session's database (SQLite or PostgreSQL), so a batch of
+    rows is written in one executemany instead of loaded, compared and flushed object by object."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for {dialect}")
 
 
 def ping(url: str) -> None:

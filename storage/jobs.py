@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Job, utcnow
@@ -89,16 +89,23 @@ def record_outcomes(
     if not outcomes:
         return
     now = utcnow()
-    # ORM bulk UPDATE by primary key: one executemany, not a statement per job.
+    table = Job.__table__
+    # Core executemany: the ORM's bulk update by primary key costs ~0.1 ms a row in Python.
     session.execute(
-        update(Job),
+        update(table)
+        .where(table.c.job_id == bindparam("settled_id"))
+        .values(
+            status=bindparam("settled_status"),
+            version_tag=bindparam("settled_tag"),
+            errors=bindparam("settled_errors"),
+            updated_at=now,
+        ),
         [
             {
-                "job_id": outcome.job_id,
-                "status": outcome.status.value,
-                "version_tag": outcome.version_tag,
-                "errors": json.dumps(outcome.errors) if outcome.errors else None,
-                "updated_at": now,
+                "settled_id": outcome.job_id,
+                "settled_status": outcome.status.value,
+                "settled_tag": outcome.version_tag,
+                "settled_errors": json.dumps(outcome.errors) if outcome.errors else None,
             }
             for outcome in outcomes
         ],

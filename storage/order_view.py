@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from storage.contacts import served_contact
+from storage.db import upsert
 from storage.models import OrderView
 from storage.paging import fetch_page
 
@@ -30,36 +32,44 @@ class OrderViewRow:
 
 
 def publish(session: Session, rows: Sequence[OrderViewRow]) -> None:
-    """Apply the newest version of each order; an older one (a re-run) never overwrites a newer."""
-    by_id = {row.order_id: row for row in rows}
-    current: dict[str, OrderView] = {}
-    ids = list(by_id)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        current.update(
-            (view.order_id, view)
-            for view in session.scalars(select(OrderView).where(OrderView.order_id.in_(chunk)))
+    """Apply the newest version of each order; an older one (a re-run) never overwrites a newer.
+
+    Set-based: one upsert and one delete, each guarded by `change_seq` in SQL, so publishing a
+    large batch never loads the current documents.
+    """
+    latest = {row.order_id: row for row in rows}
+    live = [_values(row) for row in latest.values() if not row.is_deleted]
+    gone = [
+        {"gone_id": row.order_id, "gone_seq": row.change_seq}
+        for row in latest.values()
+        if row.is_deleted
+    ]
+    table = OrderView.__table__
+    if live:
+        statement = upsert(session, table)
+        replaced = {name: statement.excluded[name] for name in live[0] if name != "order_id"}
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.order_id],
+                set_=replaced,
+                where=table.c.change_seq <= statement.excluded.change_seq,
+            ),
+            live,
         )
-    for order_id, row in by_id.items():
-        view = current.get(order_id)
-        if view is not None and view.change_seq > row.change_seq:
-            continue
-        if row.is_deleted:
-            if view is not None:
-                session.execute(delete(OrderView).where(OrderView.order_id == order_id))
-            continue
-        if view is None:
-            view = OrderView(order_id=order_id)
-            session.add(view)
-        view.contact_id = row.contact_id
-        view.version_tag = row.version_tag
-        view.version_number = row.version_number
-        view.change_seq = row.change_seq
-        view.status = row.status
-        view.created_at = row.created_at
-        view.last_changed_at = row.last_changed_at
-        view.processed_at = row.processed_at
-        view.document = row.document
+    if gone:
+        session.execute(
+            delete(table).where(
+                table.c.order_id == bindparam("gone_id"),
+                table.c.change_seq <= bindparam("gone_seq"),
+            ),
+            gone,
+        )
+
+
+def _values(row: OrderViewRow) -> dict[str, Any]:
+    values = asdict(row)
+    del values["is_deleted"]
+    return values
 
 
 def get_order(session: Session, order_id: str) -> OrderView | None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
 from schemas.automations import Automations
+from storage.actions import NewAction
 from storage.integration_log import LogEntry
 
 ACTIONS_LOG_TYPE = "Actions"
@@ -26,35 +26,18 @@ _ACTION_IDS = uuid.UUID("6c0b7c8e-5d0a-4f35-9a57-1f0cf0e1a7b3")
 """Namespace of embedded action ids: derived from the job, so a re-run finds the same action."""
 
 
-@dataclass(frozen=True)
-class PlannedAction:
-    """An embedded action to queue, with the order version it is pinned to."""
-
-    action_id: str
-    order_id: str
-    version_tag: str
-    action: str
-    language: str | None
-    data: dict[str, Any] | None
-    contact_id: str
-    job_id: str
-    api_key_id: str
-    document: str
-    channels: tuple[str, ...]
-
-
 def embedded_action_id(job_id: str) -> str:
     return str(uuid.uuid5(_ACTION_IDS, job_id))
 
 
 def plan_embedded_actions(
     outcomes: pl.DataFrame, documents: Mapping[str, str], automations: Automations
-) -> tuple[list[PlannedAction], list[LogEntry]]:
+) -> tuple[list[NewAction], list[LogEntry]]:
     """Embedded actions of processed changes: queued, or discarded with the reason logged.
 
     `documents` maps the versionTags of the batch to their Orders v3 JSON.
     """
-    planned: list[PlannedAction] = []
+    planned: list[NewAction] = []
     discarded: list[LogEntry] = []
     for row in outcomes.filter(pl.col("action").is_not_null()).iter_rows(named=True):
         embedded = json.loads(row["action"])
@@ -89,10 +72,10 @@ def _discarded(row: dict[str, Any], name: str, reason: str) -> LogEntry:
 
 def _planned(
     row: dict[str, Any], embedded: dict[str, Any], document: str, automations: Automations
-) -> PlannedAction:
+) -> NewAction:
     automation = automations.find(embedded["action"])
     assert automation is not None
-    return PlannedAction(
+    return NewAction(
         action_id=embedded_action_id(row["job_id"]),
         order_id=row["order_id"],
         version_tag=row["version_tag"],
@@ -104,4 +87,5 @@ def _planned(
         api_key_id=row["api_key_id"],
         document=document,
         channels=tuple(automation.channels),
+        source="embedded",
     )

@@ -6,15 +6,14 @@ from typing import Any
 
 import dagster as dg
 import polars as pl
-from sqlalchemy.orm import Session
 
 from assets.metadata import OWNER, WRITE_RETRY, database_table_metadata
-from assets.orders.embedded_actions import PlannedAction, plan_embedded_actions
+from assets.orders.embedded_actions import plan_embedded_actions
 from assets.orders.silver import ORDER_LINES_MERGED, ORDERS_MERGED, WATERMARK
 from assets.orders.state import latest_versions_in_range, outcomes_in_range, version_documents
 from assets.resources import AutomationsConfig, LakeResource, OperationalDatabase
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_LINES, ORDERS
-from storage.actions import queue_action
+from storage.actions import queue_actions
 from storage.integration_log import LogEntry, outcome_entries, write_entries
 from storage.jobs import JobOutcome, JobStatus, NewJob, record_outcomes
 from storage.models import OrderView
@@ -58,7 +57,7 @@ def order_view(
     with database.session() as session:
         publish(session, [_view_row(row) for row in latest.iter_rows(named=True)])
         record_outcomes(session, _job_outcomes(outcomes), _jobs(outcomes))
-        _queue_actions(session, actions)
+        queue_actions(session, actions)
         write_entries(session, [*_log_entries(outcomes), *discarded])
         set_watermark(session, WATERMARK, through)
     return dg.MaterializeResult(
@@ -71,25 +70,6 @@ def order_view(
             "actions_discarded": len(discarded),
         }
     )
-
-
-def _queue_actions(session: Session, actions: list[PlannedAction]) -> None:
-    for action in actions:
-        queue_action(
-            session,
-            action_id=action.action_id,
-            order_id=action.order_id,
-            version_tag=action.version_tag,
-            action=action.action,
-            language=action.language,
-            data=action.data,
-            contact_id=action.contact_id,
-            source="embedded",
-            job_id=action.job_id,
-            api_key_id=action.api_key_id,
-            document=action.document,
-            channels=action.channels,
-        )
 
 
 def _view_row(row: dict[str, Any]) -> OrderViewRow:
