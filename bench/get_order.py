@@ -46,13 +46,13 @@ from bench.loadgen import (
     answer_kind,
     console_script,
     describe,
+    floor_server_command,
     free_port,
     new_api_key,
     paced,
     percentile,
     product_env,
     product_settings,
-    python_command,
     run_async,
     served,
 )
@@ -210,19 +210,7 @@ def run(context: BenchContext) -> dict[str, Any]:
     ]
 
     floor_port = free_port()
-    floor_command = python_command(
-        "-m",
-        "uvicorn",
-        "--factory",
-        "bench.get_order:create_floor_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(floor_port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    )
+    floor_command = floor_server_command("bench.get_order:create_floor_app", floor_port)
     with served(
         floor_command,
         port=floor_port,

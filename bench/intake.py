@@ -30,11 +30,11 @@ from bench.loadgen import (
     AutocannonResult,
     autocannon,
     console_script,
+    floor_server_command,
     free_port,
     new_api_key,
     product_env,
     product_settings,
-    python_command,
     served,
 )
 from bench.order_payloads import order_body_template
@@ -100,19 +100,7 @@ def run(context: BenchContext) -> dict[str, Any]:
     json_headers = {"Content-Type": "application/json"}
 
     floor_port = free_port()
-    floor_command = python_command(
-        "-m",
-        "uvicorn",
-        "--factory",
-        "bench.intake:create_floor_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(floor_port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    )
+    floor_command = floor_server_command("bench.intake:create_floor_app", floor_port)
     with served(floor_command, port=floor_port, log_path=context.work_dir / "floor.log"):
         floor = _load(floor_port, body, json_headers, duration_s, warmup_s, "floor")
 

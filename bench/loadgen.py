@@ -101,9 +101,14 @@ def new_api_key(settings: EngageSettings, *scopes: Scope) -> str:
     return key
 
 
-def python_command(*args: str) -> list[str]:
-    """This interpreter with `args`, so servers run in the same environment as the benchmark."""
-    return [sys.executable, *args]
+def floor_server_command(factory: str, port: int) -> list[str]:
+    """uvicorn serving a floor app (`module:create_app` factory) with this interpreter, so the
+    floor runs in the same environment as the benchmark, without access log."""
+    return [
+        sys.executable,
+        *("-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port)),
+        *("--no-access-log", "--log-level", "warning"),
+    ]
 
 
 def console_script(name: str) -> str:

@@ -78,11 +78,7 @@ def delete_contact(
     accepted = GdprRequestAccepted(
         request_id=request.request_id, status=request.status, erase_after=request.erase_after
     )
-    return JSONResponse(
-        accepted.model_dump(),
-        status_code=202,
-        headers={"Location": f"{REQUESTS_PATH}/{request.request_id}"},
-    )
+    return _accepted(accepted.model_dump(), request.request_id)
 
 
 @router.post(
@@ -152,11 +148,7 @@ def request_personal_data_extract(
     contact = live_contact(session, contact_id)
     request = request_extract(session, contact, hash_key(settings))
     accepted = ExtractRequestAccepted(request_id=request.request_id, status=request.status)
-    return JSONResponse(
-        accepted.model_dump(),
-        status_code=202,
-        headers={"Location": f"{REQUESTS_PATH}/{request.request_id}"},
-    )
+    return _accepted(accepted.model_dump(), request.request_id)
 
 
 @router.get(
@@ -208,6 +200,13 @@ def download_extract(request_id: RequestIdPath, session: SessionDep, _officer: O
             # Personal data: no shared cache may keep a copy.
             "Cache-Control": "no-store",
         },
+    )
+
+
+def _accepted(body: dict[str, object], request_id: str) -> JSONResponse:
+    """202 with the request's status URL in `Location`, where the caller follows it."""
+    return JSONResponse(
+        body, status_code=202, headers={"Location": f"{REQUESTS_PATH}/{request_id}"}
     )
 
 
