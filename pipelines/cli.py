@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from pipelines.dagster_home import ensure_dagster_home
+from pipelines.dagster_home import ensure_dagster_home, prepare_dagster_instance
 from schemas.automations import AutomationsError
 from storage.settings import EngageSettings
 
@@ -297,6 +297,7 @@ def run(host: str, api_port: int, ui_port: int, workspace: Path) -> None:
     dagster_home = ensure_dagster_home(settings)
     # Migrating once here, before the children start, spares them racing each other to do it.
     prepare_storage(settings)
+    prepare_dagster_instance()
     workspace = workspace.resolve()
     specs = [
         ChildSpec(

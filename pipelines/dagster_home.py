@@ -78,6 +78,18 @@ def ensure_dagster_home(settings: EngageSettings) -> Path:
     return home
 
 
+def prepare_dagster_instance() -> None:
+    """Create the instance's storage (SQLite files and their schema) once, in this process.
+
+    The webserver and the daemon both create it on first start; started side by side on a fresh
+    `DAGSTER_HOME` they race and one dies with "table alembic_version already exists".
+    """
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        instance.get_runs_count()
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a concurrent reader never sees half a file."""
     with tempfile.NamedTemporaryFile(
