@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets.gc_paused import gc_paused
 from assets.metadata import OWNER, WRITE_RETRY, database_table_metadata
 from assets.orders.embedded_actions import plan_embedded_actions
 from assets.orders.silver import ORDER_LINES_MERGED, ORDERS_MERGED, WATERMARK
@@ -54,7 +55,7 @@ def order_view(
     tags = outcomes.filter(pl.col("action").is_not_null())["version_tag"].drop_nulls().to_list()
     documents = version_documents(lake.lake, tags, watermark, through)
     actions, discarded = plan_embedded_actions(outcomes, documents, automations.load())
-    with database.session() as session:
+    with gc_paused(), database.session() as session:
         publish(session, [_view_row(row) for row in latest.iter_rows(named=True)])
         record_outcomes(session, _job_outcomes(outcomes), _jobs(outcomes))
         queue_actions(session, actions)

@@ -15,10 +15,12 @@ import polars as pl
 import pyarrow as pa
 from dagster import AssetExecutionContext
 
+from assets.gc_paused import gc_paused
 from assets.incremental import append_new
 from assets.metadata import WRITE_RETRY, asset_spec, table_asset_args
 from assets.orders.bronze import ORDER_CHANGES_KEY
 from assets.orders.changes import (
+    AppliedBatch,
     OrderState,
     Outcome,
     ReferenceChecker,
@@ -80,24 +82,15 @@ def apply_order_changes(
         watermark = get_watermark(session, WATERMARK)
     through = lake.lake.version(ORDER_CHANGES)
     rows = lake.lake.read_changes(ORDER_CHANGES, watermark, through)
-    batch = parse_changes(rows)
-    check_rules(batch, order_policy.statuses)
-    with database.session() as session:
-        mark_processing(session, [change.job_id for change in batch.changes])
     context.log.info(
         "applying %d changes from bronze versions %d..%d", len(rows), watermark + 1, through
     )
-
-    base = load_base_states(lake.lake, rows["order_id"].unique().to_list(), watermark)
-    resolver = _contact_resolver(database, batch, base)
-    references = _reference_checker(lake.lake, batch, base)
-    applied = apply_changes(batch.changes, base, batch.rejected, resolver, references)
-
-    processed_at = datetime.now(UTC)
-    versions = version_table(applied.versions, processed_at)
-    outcomes = outcome_table(
-        applied.outcomes, dict(zip(rows["job_id"], rows["api_key_id"], strict=True)), processed_at
-    )
+    with gc_paused():
+        batch, applied = _validate_and_apply(rows, watermark, lake, database, order_policy)
+        processed_at = datetime.now(UTC)
+        versions = version_table(applied.versions, processed_at)
+        api_keys = dict(zip(rows["job_id"], rows["api_key_id"], strict=True))
+        outcomes = outcome_table(applied.outcomes, api_keys, processed_at)
     appended_versions = _append_new(lake.lake, ORDER_VERSIONS, versions, watermark, through)
     appended_outcomes = _append_new(lake.lake, ORDER_CHANGE_OUTCOMES, outcomes, watermark, through)
 
@@ -123,6 +116,23 @@ def apply_order_changes(
         },
     )
     yield _rules_check(batch)
+
+
+def _validate_and_apply(
+    rows: pl.DataFrame,
+    watermark: int,
+    lake: LakeResource,
+    database: OperationalDatabase,
+    order_policy: OrderPolicy,
+) -> tuple[ValidatedBatch, AppliedBatch]:
+    batch = parse_changes(rows)
+    check_rules(batch, order_policy.statuses)
+    with database.session() as session:
+        mark_processing(session, [change.job_id for change in batch.changes])
+    base = load_base_states(lake.lake, rows["order_id"].unique().to_list(), watermark)
+    resolver = _contact_resolver(database, batch, base)
+    references = _reference_checker(lake.lake, batch, base)
+    return batch, apply_changes(batch.changes, base, batch.rejected, resolver, references)
 
 
 def _warning_counts(outcomes: list[Outcome]) -> dict[str, int]:
@@ -272,7 +282,8 @@ def order_lines(lake: LakeResource, database: OperationalDatabase) -> dg.Materia
             predicate="t.order_id = s.order_id",
             clauses=lambda merge: merge.when_matched_delete("t.change_seq < s.change_seq"),
         )
-        lines = line_table(latest)
+        with gc_paused():
+            lines = line_table(latest)
         added = lake.lake.merge(
             ORDER_LINES,
             lines,

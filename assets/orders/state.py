@@ -8,11 +8,11 @@ the `orders` table is exactly that state.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 import polars as pl
 import pyarrow as pa
 
@@ -73,7 +73,7 @@ def _state(row: dict[str, Any]) -> OrderState:
         version_tag=row["version_tag"],
         version_number=row["version_number"],
         change_seq=row["change_seq"],
-        document=json.loads(row["document"]),
+        document=orjson.loads(row["document"]),
         contact_id=row["contact_id"],
         is_deleted=row["is_deleted"],
     )
@@ -98,7 +98,7 @@ def version_table(versions: Iterable[OrderVersion], processed_at: datetime) -> p
             **state_columns(version.state.document),
             "landed_at": version.landed_at,
             "processed_at": processed_at,
-            "document": json.dumps(version.state.document, separators=(",", ":")),
+            "document": orjson.dumps(version.state.document).decode(),
             "is_deleted": version.state.is_deleted,
         }
         for version in versions
@@ -123,7 +123,7 @@ def outcome_table(
             "contact_id": outcome.contact_id,
             "errors": _json([error.model_dump() for error in outcome.errors]),
             "warnings": _json([warning.__dict__ for warning in outcome.warnings]),
-            "action": json.dumps(outcome.action) if outcome.action else None,
+            "action": orjson.dumps(outcome.action).decode() if outcome.action else None,
         }
         for outcome in outcomes
     ]
@@ -131,7 +131,7 @@ def outcome_table(
 
 
 def _json(items: list[dict[str, Any]]) -> str | None:
-    return json.dumps(items) if items else None
+    return orjson.dumps(items).decode() if items else None
 
 
 def latest_versions_in_range(lake: Lake, after_version: int, through_version: int) -> pl.DataFrame:
@@ -190,6 +190,6 @@ def line_table(latest: pl.DataFrame) -> pa.Table:
             **line,
         }
         for version in latest.filter(~pl.col("is_deleted")).iter_rows(named=True)
-        for line in line_rows(json.loads(version["document"]))
+        for line in line_rows(orjson.loads(version["document"]))
     ]
     return pa.Table.from_pylist(rows, schema=ORDER_LINES.arrow_schema)

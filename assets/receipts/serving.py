@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets.gc_paused import gc_paused
 from assets.metadata import OWNER, WRITE_RETRY, database_table_metadata
 from assets.receipts.silver import WATERMARK
 from assets.receipts.state import registered_through, rows_in_range
@@ -53,7 +54,7 @@ def receipt_view(lake: LakeResource, database: OperationalDatabase) -> dg.Materi
         )
     receipts = rows_in_range(lake.lake, RECEIPTS, watermark, through)
     outcomes = rows_in_range(lake.lake, RECEIPT_SUBMISSION_OUTCOMES, watermark, through)
-    with database.session() as session:
+    with gc_paused(), database.session() as session:
         publish(session, [_view_row(row) for row in receipts.iter_rows(named=True)])
         record_outcomes(session, _job_outcomes(outcomes), _jobs(outcomes))
         record_job_outcomes(session, _job_details(outcomes))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from assets.gc_paused import gc_paused
 from assets.incremental import append_new
 from assets.metadata import WRITE_RETRY, asset_spec
 from assets.receipts.bronze import RECEIPT_SUBMISSIONS_KEY
@@ -75,36 +76,38 @@ def register_receipts_asset(
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
     through = lake.lake.version(RECEIPT_SUBMISSIONS)
-    submissions = parse_submissions(lake.lake.read_changes(RECEIPT_SUBMISSIONS, watermark, through))
-    with database.session() as session:
-        mark_processing(session, [submission.job_id for submission in submissions])
-    context.log.info(
-        "registering %d receipt submissions from bronze versions %d..%d",
-        len(submissions),
-        watermark + 1,
-        through,
-    )
-
-    conventions = convention_warnings(submissions)
-    batch = register_receipts(
-        submissions,
-        registered_documents(
-            lake.lake, {submission.unique_receipt_id for submission in submissions}, watermark
-        ),
-        _contact_resolver(database, submissions),
-        _merge(conventions, _register_warnings(lake.lake, submissions)),
-    )
-
-    processed_at = datetime.now(UTC)
-    appended = {
-        spec.name: append_new(lake.lake, spec, table, watermark, through, APP_ID)
-        for spec, table in (
-            (RECEIPTS, receipt_table(batch.receipts, processed_at)),
-            (RECEIPT_LINES, line_table(batch.receipts)),
-            # Last: its txn version tells the receipt view how far registration got.
-            (RECEIPT_SUBMISSION_OUTCOMES, outcome_table(batch.outcomes, processed_at)),
+    landed = lake.lake.read_changes(RECEIPT_SUBMISSIONS, watermark, through)
+    with gc_paused():
+        submissions = parse_submissions(landed)
+        with database.session() as session:
+            mark_processing(session, [submission.job_id for submission in submissions])
+        context.log.info(
+            "registering %d receipt submissions from bronze versions %d..%d",
+            len(submissions),
+            watermark + 1,
+            through,
         )
-    }
+
+        conventions = convention_warnings(submissions)
+        batch = register_receipts(
+            submissions,
+            registered_documents(
+                lake.lake, {submission.unique_receipt_id for submission in submissions}, watermark
+            ),
+            _contact_resolver(database, submissions),
+            _merge(conventions, _register_warnings(lake.lake, submissions)),
+        )
+
+        processed_at = datetime.now(UTC)
+        appended = {
+            spec.name: append_new(lake.lake, spec, table, watermark, through, APP_ID)
+            for spec, table in (
+                (RECEIPTS, receipt_table(batch.receipts, processed_at)),
+                (RECEIPT_LINES, line_table(batch.receipts)),
+                # Last: its txn version tells the receipt view how far registration got.
+                (RECEIPT_SUBMISSION_OUTCOMES, outcome_table(batch.outcomes, processed_at)),
+            )
+        }
     yield from _results(lake.lake, batch, appended, watermark, through)
     yield _conventions_check(submissions, conventions)
 
