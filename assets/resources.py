@@ -18,6 +18,7 @@ from pydantic import Field, PrivateAttr, SecretStr
 from sqlalchemy.orm import Session
 
 from schemas.automations import Automations, load_automations
+from schemas.table_spec import TableSpec
 from storage.db import migrate, session_scope
 from storage.gdpr import hash_key as gdpr_hash_key
 from storage.lake import Lake
@@ -51,6 +52,21 @@ class OperationalDatabase(dg.ConfigurableResource):
     def session(self) -> Iterator[Session]:
         with session_scope(self.url) as session:
             yield session
+
+
+class BatchLimits(dg.ConfigurableResource):
+    """How much landed data one processing run takes (ENGAGE_MAX_CHANGES_PER_RUN).
+
+    A run holds its whole batch in memory. After an outage or a bulk import the backlog may be
+    millions of changes, so a run takes whole bronze commits up to this many rows and leaves the
+    rest to the next run, which the sensor starts as soon as this one has finished.
+    """
+
+    max_changes_per_run: int = Field(default=100_000, ge=1)
+
+    def batch_end(self, lake: Lake, spec: TableSpec, watermark: int) -> int:
+        """The last bronze version of the batch after `watermark`."""
+        return lake.batch_end(spec, watermark, self.max_changes_per_run)
 
 
 class OrderPolicy(dg.ConfigurableResource):

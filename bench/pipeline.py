@@ -102,6 +102,7 @@ def measure(work_dir: Path, changes: int, seed: int, profile: Path | None = None
         "ratio": round(timing.seconds / floor_seconds, 2),
         "steps": timing.steps,
         "step_peak_rss_mb": timing.step_peak_rss_mb,
+        "runs": timing.runs,
         "bronze_commits": prepared.bronze_version - prepared.watermark,
         **summary,
         "setup_seconds": round(prepared.seconds, 1),

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ingest_api.access_log import AccessLogMiddleware
+from ingest_api.api_key_cache import ApiKeyCache
 from ingest_api.errors import install_error_handlers
 from ingest_api.landing import GroupCommitter
 from ingest_api.routes import (
@@ -89,6 +90,7 @@ def create_app(settings: EngageSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.api_keys = ApiKeyCache(settings.api_key_cache_seconds)
     app.state.automations = automations
     app.add_middleware(AccessLogMiddleware)
     install_error_handlers(app)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from ingest_api.api_key_cache import ApiKeyCache
 from ingest_api.body import read_json
 from ingest_api.errors import ProblemError
 from ingest_api.landing import GroupCommitter
@@ -20,15 +22,18 @@ from storage.db import session_factory, session_scope
 from storage.models import Contact
 from storage.settings import EngageSettings
 
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread
+# pool, and four such hops took the bare app from 2.45k to 1.37k requests/s.
 
-def get_settings(request: Request) -> EngageSettings:
+
+async def get_settings(request: Request) -> EngageSettings:
     return request.app.state.settings
 
 
 SettingsDep = Annotated[EngageSettings, Depends(get_settings)]
 
 
-def get_automations(request: Request) -> Automations:
+async def get_automations(request: Request) -> Automations:
     """The automations loaded (and validated) when the app was created."""
     return request.app.state.automations
 
@@ -56,7 +61,8 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(
+async def get_principal(
+    request: Request,
     settings: SettingsDep,
     apikey: Annotated[str | None, Header(alias="apikey", include_in_schema=False)] = None,
     x_api_key: Annotated[str | None, Header(alias="x-api-key", include_in_schema=False)] = None,
@@ -70,10 +76,12 @@ def get_principal(
             headers={"WWW-Authenticate": "apikey"},
             code="MissingApiKey",
         )
-    # A short session of its own: a write request then holds no connection while it waits for
-    # its group commit, so a burst of writers cannot exhaust the pool.
-    with session_scope(settings.resolved_database_url) as session:
-        principal = authenticate(session, key)
+    cache: ApiKeyCache = request.app.state.api_keys
+    principal = cache.get(key)
+    if principal is None:
+        principal = await run_in_threadpool(_authenticate, settings.resolved_database_url, key)
+        if principal is not None:
+            cache.remember(key, principal)
     if principal is None:
         raise ProblemError(
             401,
@@ -85,10 +93,17 @@ def get_principal(
     return principal
 
 
-def require_scope(*scopes: Scope) -> Callable[[Principal], Principal]:
+def _authenticate(database_url: str, key: str) -> Principal | None:
+    # A short session of its own: a write request then holds no connection while it waits for
+    # its group commit, so a burst of writers cannot exhaust the pool.
+    with session_scope(database_url) as session:
+        return authenticate(session, key)
+
+
+def require_scope(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits a key holding any of `scopes` (or admin)."""
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if any(principal.allows(scope) for scope in scopes):
             return principal
         needed = " or ".join(scope.value for scope in scopes)
@@ -99,10 +114,10 @@ def require_scope(*scopes: Scope) -> Callable[[Principal], Principal]:
     return check
 
 
-def committer_for(spec: TableSpec) -> Callable[[Request], GroupCommitter]:
+def committer_for(spec: TableSpec) -> Callable[[Request], Awaitable[GroupCommitter]]:
     """A dependency giving the group committer that lands rows in the bronze table `spec`."""
 
-    def committer(request: Request) -> GroupCommitter:
+    async def committer(request: Request) -> GroupCommitter:
         return request.app.state.committers[spec.name]
 
     return committer

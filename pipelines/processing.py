@@ -13,7 +13,9 @@ import dagster as dg
 from pipelines.definitions import build_definitions
 from pipelines.gdpr import GDPR_ON_DEMAND
 from pipelines.jobs import ALL_JOBS, PIPELINE_JOBS
+from pipelines.sensors import BRONZE_SOURCES, bronze_progress
 from storage.db import session_scope
+from storage.lake import Lake
 from storage.settings import EngageSettings
 
 
@@ -33,11 +35,30 @@ def process_pending(
     processing = [job.name for job in PIPELINE_JOBS]
     later = [job.name for job in ALL_JOBS if job.name not in processing]
     return (
-        _run_all(definitions, instance, processing)
+        all(_run_until_caught_up(definitions, instance, settings, name) for name in processing)
         # Looked up after processing: an erasure may have been waiting for it.
         and _run_all(definitions, instance, _gdpr_jobs_with_work(settings))
         and _run_all(definitions, instance, later)
     )
+
+
+def _run_until_caught_up(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, settings: EngageSettings, name: str
+) -> bool:
+    """Run a processing job until its bronze tables are processed through their last commit:
+    one run takes at most ENGAGE_MAX_CHANGES_PER_RUN commits of a backlog."""
+    lake = Lake(settings.resolved_lake_uri)
+    sources = BRONZE_SOURCES.get(name, [])
+    while True:
+        with session_scope(settings.resolved_database_url) as session:
+            before = bronze_progress(lake, session, sources)[1]
+        if not _run_all(definitions, instance, [name]):
+            return False
+        with session_scope(settings.resolved_database_url) as session:
+            versions, processed = bronze_progress(lake, session, sources)
+        # Done, or stuck: a run that advanced nothing would only repeat itself.
+        if versions == processed or processed == before:
+            return True
 
 
 def _gdpr_jobs_with_work(settings: EngageSettings) -> list[str]:

@@ -5,6 +5,7 @@ from typing import Any
 from assets.resources import (
     ActionChannels,
     AutomationsConfig,
+    BatchLimits,
     GdprPolicy,
     LakeResource,
     LoyaltyProgram,
@@ -27,6 +28,7 @@ def resources_from_settings(settings: EngageSettings) -> dict[str, Any]:
         ),
         "action_channels": ActionChannels.from_settings(settings),
         "gdpr_policy": GdprPolicy.from_settings(settings),
+        "batch_limits": BatchLimits(max_changes_per_run=settings.max_changes_per_run),
         "order_policy": OrderPolicy(
             statuses=list(settings.order_statuses),
             ongoing_statuses=list(settings.ongoing_statuses),

@@ -7,6 +7,7 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
+from sqlalchemy.orm import Session
 
 from assets.orders.silver import WATERMARK as ORDER_CHANGES_WATERMARK
 from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
@@ -30,6 +31,7 @@ from schemas.tables import (
     STORE_SUBMISSIONS,
 )
 from storage.communications import queue_fingerprint
+from storage.lake import Lake
 from storage.segments import definitions_fingerprint
 from storage.watermarks import get_watermark
 
@@ -97,24 +99,21 @@ def bronze_sensor(
     def _sensor(
         context: dg.SensorEvaluationContext, lake: LakeResource, database: OperationalDatabase
     ) -> dg.SensorResult | dg.SkipReason:
-        versions = {spec.name: lake.lake.version(spec) for spec, _ in sources}
         with database.session() as session:
-            behind = [
-                spec.name
-                for spec, watermark in sources
-                if versions[spec.name] > get_watermark(session, watermark)
-            ]
-        if not behind:
+            versions, processed = bronze_progress(lake.lake, session, sources)
+        if versions == processed:
             return dg.SkipReason(f"nothing new in {names}")
         for blocking in (job.name, ERASE_CONTACTS):
             if run_in_flight(context, blocking):
                 return dg.SkipReason(f"a {blocking} run is in flight; the next one takes the rest")
         cursor = ",".join(f"{name}-v{version}" for name, version in sorted(versions.items()))
         return dg.SensorResult(
-            # One run per combination of bronze versions: a tick never launches a batch twice.
+            # One run per combination of bronze versions and watermarks: a tick never launches a
+            # batch twice, and a run that took only part of a backlog (ENGAGE_MAX_CHANGES_PER_RUN)
+            # is followed by one for the rest even if nothing new landed.
             run_requests=[
                 dg.RunRequest(
-                    run_key=cursor,
+                    run_key=f"{cursor}|{_watermarks(processed)}",
                     tags={
                         f"engage/{name}_version": str(version) for name, version in versions.items()
                     },
@@ -126,19 +125,34 @@ def bronze_sensor(
     return _sensor
 
 
-order_changes_sensor = bronze_sensor(process_orders, [(ORDER_CHANGES, ORDER_CHANGES_WATERMARK)])
+def bronze_progress(
+    lake: Lake, session: Session, sources: Sequence[tuple[TableSpec, str]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Each bronze table's version, and the version through which it is processed."""
+    versions = {spec.name: lake.version(spec) for spec, _ in sources}
+    processed = {spec.name: get_watermark(session, watermark) for spec, watermark in sources}
+    return versions, processed
 
-register_submissions_sensor = bronze_sensor(
-    process_registers,
-    [
+
+def _watermarks(processed: dict[str, int]) -> str:
+    return ",".join(f"{name}-w{version}" for name, version in sorted(processed.items()))
+
+
+BRONZE_SOURCES: dict[str, list[tuple[TableSpec, str]]] = {
+    process_orders.name: [(ORDER_CHANGES, ORDER_CHANGES_WATERMARK)],
+    process_registers.name: [
         (ARTICLE_SUBMISSIONS, ARTICLE_REGISTER.watermark),
         (STORE_SUBMISSIONS, STORE_REGISTER.watermark),
     ],
-)
+    process_receipts.name: [(RECEIPT_SUBMISSIONS, RECEIPT_SUBMISSIONS_WATERMARK)],
+}
+"""The bronze tables each processing job reads, with the watermark its runs advance."""
 
-receipt_submissions_sensor = bronze_sensor(
-    process_receipts, [(RECEIPT_SUBMISSIONS, RECEIPT_SUBMISSIONS_WATERMARK)]
+order_changes_sensor = bronze_sensor(process_orders, BRONZE_SOURCES[process_orders.name])
+register_submissions_sensor = bronze_sensor(
+    process_registers, BRONZE_SOURCES[process_registers.name]
 )
+receipt_submissions_sensor = bronze_sensor(process_receipts, BRONZE_SOURCES[process_receipts.name])
 
 
 @dg.sensor(

@@ -204,6 +204,21 @@ class Lake:
             *spec.column_names, pl.col("_commit_version").cast(pl.Int64)
         )
 
+    def batch_end(self, spec: TableSpec, after_version: int, max_rows: int) -> int:
+        """The last version of the commits after `after_version` that together append at most
+        `max_rows` rows (at least one commit, however large), read from the commits' metrics."""
+        table = self.table(spec)
+        newer = table.version() - after_version
+        if newer <= 0:
+            return table.version()
+        end, rows = after_version, 0
+        for commit in sorted(table.history(newer), key=lambda commit: commit["version"]):
+            rows += commit.get("operationMetrics", {}).get("num_added_rows", 0)
+            if rows > max_rows and end > after_version:
+                break
+            end = commit["version"]
+        return end
+
     def erasure_versions(self, spec: TableSpec, after_version: int) -> set[int]:
         """Versions after `after_version` written by erasure (their commit carries ERASURE)."""
         table = self.table(spec)

@@ -96,7 +96,23 @@ class EngageSettings(BaseSettings):
             "1000 articles with descriptions outgrow max_body_bytes."
         ),
     )
+    api_key_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description=(
+            "How long the intake remembers an authenticated API key: a revoked key is refused "
+            "within this time. 0 looks every request's key up."
+        ),
+    )
     group_commit_max_rows: int = 2000
+    max_changes_per_run: int = Field(
+        default=100_000,
+        ge=1,
+        description=(
+            "Landed changes one processing run takes at most (whole bronze commits; a single "
+            "larger commit is taken alone), so a backlog is processed in runs of bounded memory."
+        ),
+    )
     group_commit_max_wait_ms: float = Field(
         default=2.0,
         description="How long the first request of a batch waits for company before committing.",

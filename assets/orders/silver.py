@@ -37,7 +37,7 @@ from assets.orders.state import (
 )
 from assets.orders.validation import ValidatedBatch, check_rules, parse_changes
 from assets.references import RegisterLookup
-from assets.resources import LakeResource, OperationalDatabase, OrderPolicy
+from assets.resources import BatchLimits, LakeResource, OperationalDatabase, OrderPolicy
 from schemas.orders import Order
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
 from storage.contacts import resolve_match_keys
@@ -76,11 +76,12 @@ def apply_order_changes(
     lake: LakeResource,
     database: OperationalDatabase,
     order_policy: OrderPolicy,
+    batch_limits: BatchLimits,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Validate the changes landed since the watermark and apply them in landing order."""
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
-    through = lake.lake.version(ORDER_CHANGES)
+    through = batch_limits.batch_end(lake.lake, ORDER_CHANGES, watermark)
     rows = lake.lake.read_changes(ORDER_CHANGES, watermark, through)
     context.log.info(
         "applying %d changes from bronze versions %d..%d", len(rows), watermark + 1, through

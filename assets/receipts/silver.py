@@ -32,7 +32,7 @@ from assets.receipts.state import (
 )
 from assets.receipts.validation import convention_warnings, parse_submissions
 from assets.references import RegisterLookup
-from assets.resources import LakeResource, OperationalDatabase
+from assets.resources import BatchLimits, LakeResource, OperationalDatabase
 from schemas.orders import ContactReference
 from schemas.problems import ProcessingWarning
 from schemas.tables import RECEIPT_LINES, RECEIPT_SUBMISSION_OUTCOMES, RECEIPT_SUBMISSIONS, RECEIPTS
@@ -70,12 +70,15 @@ Warnings = dict[str, tuple[ProcessingWarning, ...]]
     retry_policy=WRITE_RETRY,
 )
 def register_receipts_asset(
-    context: AssetExecutionContext, lake: LakeResource, database: OperationalDatabase
+    context: AssetExecutionContext,
+    lake: LakeResource,
+    database: OperationalDatabase,
+    batch_limits: BatchLimits,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Register the receipts landed since the watermark: the first landing of each id wins."""
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
-    through = lake.lake.version(RECEIPT_SUBMISSIONS)
+    through = batch_limits.batch_end(lake.lake, RECEIPT_SUBMISSIONS, watermark)
     landed = lake.lake.read_changes(RECEIPT_SUBMISSIONS, watermark, through)
     with gc_paused():
         submissions = parse_submissions(landed)

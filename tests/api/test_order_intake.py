@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from schemas.tables import ORDER_CHANGES
 from storage.apikeys import Scope
+from storage.db import session_scope
 from storage.lake import Lake
+from storage.models import ApiKey
 from storage.settings import EngageSettings
 from tests.conftest import make_key
 from tests.support.orders import JSON, accepted_job, example, job, order_body
@@ -215,6 +220,21 @@ def test_missing_or_unknown_key_is_401(
             )
             assert answer["title"] == "Unauthorized"
     assert_nothing_landed(api, settings)
+
+
+def test_a_revoked_key_is_refused_within_the_key_cache_time(
+    intake_url: str, settings: EngageSettings
+) -> None:
+    key = make_key(settings, Scope.ORDERS_READ)
+    with client(intake_url, key) as http:
+        assert http.get("/orders/jobs").status_code == 200  # now remembered by the intake
+        with session_scope(settings.resolved_database_url) as session:
+            session.execute(update(ApiKey).values(revoked_at=datetime.now(UTC)))
+        deadline = time.monotonic() + settings.api_key_cache_seconds + 5.0
+        while (status := http.get("/orders/jobs").status_code) == 200:
+            assert time.monotonic() < deadline, "the revoked key is still accepted"
+            time.sleep(0.1)
+    assert status == 401
 
 
 def test_x_api_key_header_is_accepted(intake_url: str, admin_key: str) -> None:

@@ -16,12 +16,20 @@ from assets.orders import ORDER_ASSETS, ORDER_CHECKS
 from assets.orders.documents import version_tag_for
 from assets.orders.silver import RULES_CHECK
 from pipelines.definitions import build_definitions
+from pipelines.processing import process_pending
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import order_changes_sensor
 from schemas.tables import ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
 from storage.lake import Lake
 from storage.settings import EngageSettings
-from tests.support.orders import change, failed_codes, order_body, post_order, succeeded_tag
+from tests.support.orders import (
+    change,
+    failed_codes,
+    job,
+    order_body,
+    post_order,
+    succeeded_tag,
+)
 
 
 @pytest.fixture
@@ -61,10 +69,35 @@ def test_sensor_requests_one_run_per_new_bronze_version_and_skips_when_done(
     post_order(api, order_body("S-1"))
     requested = sensor_result(settings, instance)
     version = Lake(settings.resolved_lake_uri).version(ORDER_CHANGES)
-    assert [request.run_key for request in requested.run_requests] == [f"order_changes-v{version}"]
+    assert [request.run_key for request in requested.run_requests] == [
+        f"order_changes-v{version}|order_changes-w0"
+    ]
     assert requested.cursor == f"order_changes-v{version}"
     run_job(settings, instance)
     assert isinstance(sensor_result(settings, instance), dg.SkipReason)
+
+
+def test_a_backlog_is_processed_in_runs_of_at_most_max_changes_per_run(
+    api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
+) -> None:
+    capped = settings.model_copy(update={"max_changes_per_run": 1})
+    jobs = [post_order(api, order_body(f"BACKLOG-{n}")) for n in range(3)]
+    assert Lake(settings.resolved_lake_uri).version(ORDER_CHANGES) == 3  # one commit each
+
+    first_request = sensor_result(capped, instance).run_requests[0]
+    run_job(capped, instance)
+    assert [job(api, job_id).json()["status"] for job_id in jobs] == [
+        "Succeeded",
+        "Queued",
+        "Queued",
+    ]
+    # Nothing new landed, yet the sensor asks for another run: the rest of the backlog.
+    second_request = sensor_result(capped, instance).run_requests[0]
+    assert second_request.run_key != first_request.run_key
+
+    assert process_pending(capped, instance=instance)
+    assert [job(api, job_id).json()["status"] for job_id in jobs] == ["Succeeded"] * 3
+    assert isinstance(sensor_result(capped, instance), dg.SkipReason)
 
 
 def test_sensor_waits_while_a_processing_run_is_in_flight(
