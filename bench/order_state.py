@@ -492,7 +492,7 @@ class RunTiming:
     """Highest resident memory of this process (MB) seen while each step ran (sampled every
     50 ms; the whole process, so it includes what earlier steps left allocated)."""
     runs: int = 1
-    """Runs it took: one per ENGAGE_MAX_CHANGES_PER_RUN bronze commits."""
+    """Runs it took: one per ENGAGE_MAX_CHANGES_PER_RUN landed changes."""
 
 
 class RssSampler:
@@ -534,7 +534,7 @@ class RssSampler:
 def run_process_orders(home: Path) -> RunTiming:
     """The real `process_orders` job, in-process on an ephemeral instance, run until the whole
     backlog is processed, as `engage-orders process` runs it (pipelines/processing.py): a run
-    takes at most ENGAGE_MAX_CHANGES_PER_RUN bronze commits. Steps are summed over the runs."""
+    takes at most ENGAGE_MAX_CHANGES_PER_RUN changes. Steps are summed over the runs."""
     settings = bench_settings(home)
     job = build_definitions(settings).resolve_job_def("process_orders")
     instance = dg.DagsterInstance.ephemeral()

@@ -13,7 +13,7 @@ import dagster as dg
 from pipelines.definitions import build_definitions
 from pipelines.gdpr import GDPR_ON_DEMAND
 from pipelines.jobs import ALL_JOBS, PIPELINE_JOBS
-from pipelines.sensors import BRONZE_SOURCES, bronze_progress
+from pipelines.sensors import BRONZE_SOURCES, bronze_progress, caught_up
 from storage.db import session_scope
 from storage.lake import Lake
 from storage.settings import EngageSettings
@@ -46,7 +46,7 @@ def _run_until_caught_up(
     definitions: dg.Definitions, instance: dg.DagsterInstance, settings: EngageSettings, name: str
 ) -> bool:
     """Run a processing job until its bronze tables are processed through their last commit:
-    one run takes at most ENGAGE_MAX_CHANGES_PER_RUN commits of a backlog."""
+    one run takes at most ENGAGE_MAX_CHANGES_PER_RUN changes of a backlog."""
     lake = Lake(settings.resolved_lake_uri)
     sources = BRONZE_SOURCES.get(name, [])
     while True:
@@ -57,7 +57,7 @@ def _run_until_caught_up(
         with session_scope(settings.resolved_database_url) as session:
             versions, processed = bronze_progress(lake, session, sources)
         # Done, or stuck: a run that advanced nothing would only repeat itself.
-        if versions == processed or processed == before:
+        if caught_up(versions, processed) or processed == before:
             return True
 
 

@@ -101,7 +101,7 @@ def bronze_sensor(
     ) -> dg.SensorResult | dg.SkipReason:
         with database.session() as session:
             versions, processed = bronze_progress(lake.lake, session, sources)
-        if versions == processed:
+        if caught_up(versions, processed):
             return dg.SkipReason(f"nothing new in {names}")
         for blocking in (job.name, ERASE_CONTACTS):
             if run_in_flight(context, blocking):
@@ -132,6 +132,10 @@ def bronze_progress(
     versions = {spec.name: lake.version(spec) for spec, _ in sources}
     processed = {spec.name: get_watermark(session, watermark) for spec, watermark in sources}
     return versions, processed
+
+
+def caught_up(versions: dict[str, int], processed: dict[str, int]) -> bool:
+    return all(version <= processed[name] for name, version in versions.items())
 
 
 def _watermarks(processed: dict[str, int]) -> str:
