@@ -82,6 +82,8 @@ class Tracker:
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     """Answers other than 202, by status (or error, for requests without an answer)."""
+    posting_s: float = 0.0
+    """How long posting all orders took: longer than count / rate when the intake fell behind."""
 
     def on_sample(self, sample: Sample) -> None:
         if sample.status != 202:
@@ -137,11 +139,13 @@ async def _measure(
             paced(posts, request_for, rate=rate, count=count, on_sample=tracker.on_sample)
         )
         deadline: float | None = None
+        started = time.perf_counter()
         while True:
             await asyncio.sleep(POLL_INTERVAL_S)
             await _poll(polls, tracker, wall_offset)
             if posting.done():
                 posting.result()
+                tracker.posting_s = tracker.posting_s or time.perf_counter() - started
                 deadline = deadline or time.perf_counter() + settle_timeout_s
                 if not tracker.pending or time.perf_counter() > deadline:
                     break
@@ -266,6 +270,9 @@ def run(context: BenchContext) -> dict[str, Any]:
     return {
         "orders": tracker.accepted,
         "rate_per_s": rate,
+        "achieved_rate_per_s": round(tracker.accepted / tracker.posting_s, 1)
+        if tracker.posting_s
+        else None,
         "p50_s": round(percentile(values, 0.5), 2),
         "p95_s": round(percentile(values, 0.95), 2),
         "max_s": round(max(values, default=float("nan")), 2),
