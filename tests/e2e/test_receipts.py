@@ -20,6 +20,7 @@ from assets.receipts.registration import register_receipts
 from assets.receipts.state import APP_ID, receipt_table, registered_documents
 from assets.receipts.validation import parse_submissions
 from pipelines.definitions import build_definitions
+from pipelines.processing import process_pending
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import receipt_submissions_sensor
 from schemas.tables import RECEIPT_LINES, RECEIPT_SUBMISSION_OUTCOMES, RECEIPT_SUBMISSIONS, RECEIPTS
@@ -341,6 +342,24 @@ def test_the_sensor_starts_a_receipts_run_for_new_submissions_only(
     ]
     process()
     assert isinstance(evaluate(), dg.SkipReason)
+
+
+def test_a_backlog_of_receipts_is_registered_in_runs_of_at_most_max_changes_per_run(
+    api: httpx.Client, settings: EngageSettings
+) -> None:
+    capped = settings.model_copy(update={"max_changes_per_run": 1})
+    jobs = [post_receipt(api, balanced_purchase(f"SE-WEB-BACKLOG-{n}")) for n in range(3)]
+    job = build_definitions(capped).resolve_job_def("process_receipts")
+    instance = dg.DagsterInstance.ephemeral()
+    assert job.execute_in_process(instance=instance).success
+    assert [receipt_job(api, job_id).json()["status"] for job_id in jobs] == [
+        "Succeeded",
+        "Queued",
+        "Queued",
+    ]
+    assert process_pending(capped, instance=instance)
+    assert all(succeeded(api, job_id) for job_id in jobs)
+    assert lake_frame(settings, RECEIPTS).height == 3
 
 
 def test_personal_data_stays_out_of_statistics_and_run_metadata(
