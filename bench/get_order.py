@@ -44,17 +44,16 @@ from bench.loadgen import (
     HttpPool,
     Sample,
     answer_kind,
-    console_script,
     describe,
     floor_server_command,
     free_port,
     new_api_key,
     paced,
     percentile,
-    product_env,
     product_settings,
     run_async,
     served,
+    served_intake,
 )
 from bench.order_payloads import ID_PLACEHOLDER, order_body
 from storage.apikeys import Scope
@@ -219,13 +218,7 @@ def run(context: BenchContext) -> dict[str, Any]:
     ):
         floor = _load(floor_port, paths, warmup, {})
 
-    port = free_port()
-    with served(
-        [console_script("engage-orders"), "serve", "--port", str(port)],
-        port=port,
-        log_path=context.work_dir / "intake.log",
-        env=product_env(settings),
-    ):
+    with served_intake(settings, context.work_dir / "intake.log") as port:
         product = _load(port, paths, warmup, {"apikey": key})
 
     return {

@@ -29,13 +29,12 @@ from bench.harness import BenchContext
 from bench.loadgen import (
     AutocannonResult,
     autocannon,
-    console_script,
     floor_server_command,
     free_port,
     new_api_key,
-    product_env,
     product_settings,
     served,
+    served_intake,
 )
 from bench.order_payloads import order_body_template
 from schemas.orders import Order
@@ -71,26 +70,21 @@ def create_floor_app() -> FastAPI:
 def _load(
     port: int, body: str, headers: dict[str, str], duration_s: float, warmup_s: float, side: str
 ) -> AutocannonResult:
-    url = f"http://127.0.0.1:{port}{ORDERS_PATH}"
-    if warmup_s > 0:
-        autocannon(
+    def post_for(seconds: float, id_prefix: str) -> AutocannonResult:
+        url = f"http://127.0.0.1:{port}{ORDERS_PATH}"
+        return autocannon(
             url,
             method="POST",
             body=body,
             headers=headers,
             connections=CONNECTIONS,
-            duration_s=warmup_s,
-            id_prefix=f"{side}-warmup-",
+            duration_s=seconds,
+            id_prefix=id_prefix,
         )
-    return autocannon(
-        url,
-        method="POST",
-        body=body,
-        headers=headers,
-        connections=CONNECTIONS,
-        duration_s=duration_s,
-        id_prefix=f"{side}-",
-    )
+
+    if warmup_s > 0:
+        post_for(warmup_s, f"{side}-warmup-")
+    return post_for(duration_s, f"{side}-")
 
 
 def run(context: BenchContext) -> dict[str, Any]:
@@ -106,13 +100,7 @@ def run(context: BenchContext) -> dict[str, Any]:
 
     settings = product_settings(context.work_dir)
     key = new_api_key(settings, Scope.ORDERS_WRITE)
-    port = free_port()
-    with served(
-        [console_script("engage-orders"), "serve", "--port", str(port)],
-        port=port,
-        log_path=context.work_dir / "intake.log",
-        env=product_env(settings),
-    ):
+    with served_intake(settings, context.work_dir / "intake.log") as port:
         product = _load(port, body, {**json_headers, "apikey": key}, duration_s, warmup_s, "intake")
 
     lake = Lake(settings.resolved_lake_uri)

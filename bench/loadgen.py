@@ -155,6 +155,15 @@ def served(
         _stop(process)
 
 
+@contextlib.contextmanager
+def served_intake(settings: EngageSettings, log_path: Path) -> Iterator[int]:
+    """`engage-orders serve` on `settings`' storage until the block ends; yields its port."""
+    port = free_port()
+    command = [console_script("engage-orders"), "serve", "--port", str(port)]
+    with served(command, port=port, log_path=log_path, env=product_env(settings)):
+        yield port
+
+
 def _wait_until_answering(process: subprocess.Popen[bytes], url: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -51,6 +51,7 @@ from assets.orders.silver import ORDER_LINES_MERGED, ORDERS_MERGED, WATERMARK
 from assets.orders.state import latest_versions_in_range, outcomes_in_range
 from bench.synthetic import conform
 from pipelines.definitions import build_definitions
+from pipelines.sensors import BRONZE_SOURCES, bronze_progress, caught_up
 from schemas.sample_orders import (
     DEFAULT_SEED,
     STORES,
@@ -559,7 +560,7 @@ def run_process_orders(home: Path) -> RunTiming:
 
 def _caught_up(lake: Lake, settings: EngageSettings) -> bool:
     with session_scope(settings.resolved_database_url) as session:
-        return get_watermark(session, WATERMARK) >= lake.version(ORDER_CHANGES)
+        return caught_up(*bronze_progress(lake, session, BRONZE_SOURCES["process_orders"]))
 
 
 def _step_seconds(result: dg.ExecuteInProcessResult) -> dict[str, float]:
