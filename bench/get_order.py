@@ -191,7 +191,7 @@ def _load(port: int, paths: list[str], warmup: list[str], headers: dict[str, str
 
 def run(context: BenchContext) -> dict[str, Any]:
     orders = context.size(1_000_000, 100_000, 1_000)
-    duration_s = context.size(60, 15, 2)
+    duration_s = context.size(60, 8, 2)
     settings = product_settings(context.work_dir)
     key = new_api_key(settings, Scope.ORDERS_READ)
     database_path = settings.resolved_home / "engage.db"
@@ -203,7 +203,7 @@ def run(context: BenchContext) -> dict[str, Any]:
     rng = random.Random(context.seed + 1)
     count = RATE_PER_S * duration_s
     paths = [f"/api/v3/orders/{order_id(rng.randrange(orders))}" for _ in range(count)]
-    warmup_s = context.size(5, 3, 0)
+    warmup_s = context.size(5, 2, 0)
     warmup = [
         f"/api/v3/orders/{order_id(rng.randrange(orders))}" for _ in range(RATE_PER_S * warmup_s)
     ]

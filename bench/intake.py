@@ -88,8 +88,8 @@ def _load(
 
 
 def run(context: BenchContext) -> dict[str, Any]:
-    duration_s = context.size(30, 10, 2)
-    warmup_s = context.size(5, 3, 0)
+    duration_s = context.size(30, 8, 2)
+    warmup_s = context.size(5, 2, 0)
     body = order_body_template("BENCH-")
     json_headers = {"Content-Type": "application/json"}
 

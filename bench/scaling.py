@@ -3,7 +3,7 @@
 Issue 7: "pipeline seconds at 3 sizes of changes against a fixed state, and at a fixed change
 size against 3 state sizes: cost should grow with the changes, not with the table."
 
-With N = 200k (full), 20k (quick), 100 (smoke):
+With N = 200k (full), 10k (quick), 100 (smoke):
 - `by_changes`: seconds of the real `process_orders` run for N/4, N/2 and N changes against one
   state of 5N orders (each run on a fresh copy of that state);
 - `by_state`: seconds for N/4 changes against states of 5N/4, 5N/2 and 5N orders (S, 2S, 4S; the
@@ -39,7 +39,7 @@ def _timed_run(home: Path, plan: StatePlan, changes: int, template: Path | None)
 
 
 def run(context: BenchContext) -> dict[str, Any]:
-    n = context.size(200_000, 20_000, 100)
+    n = context.size(200_000, 10_000, 100)
     work = context.work_dir
     warm_up(work / "warm-up")
     largest = StatePlan(orders=STATE_PER_CHANGE * n, seed=context.seed)

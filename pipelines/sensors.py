@@ -14,6 +14,7 @@ from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
 from assets.registers.articles import ARTICLE_REGISTER
 from assets.registers.stores import STORE_REGISTER
 from assets.resources import LakeResource, OperationalDatabase
+from assets.run_queue import IN_FLIGHT as RUNS_IN_FLIGHT
 from pipelines.gold_inputs import gold_fingerprint
 from pipelines.jobs import (
     build_gold,
@@ -39,12 +40,7 @@ ERASE_CONTACTS = "erase_contacts"
 """The erasure job (pipelines/gdpr_erasure.py): it rewrites what the other jobs write, so none of
 them is launched while it runs."""
 
-IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
+IN_FLIGHT = list(RUNS_IN_FLIGHT)
 
 
 def run_in_flight(context: dg.SensorEvaluationContext, job_name: str) -> bool:
@@ -76,13 +72,17 @@ def launch_unless_in_flight(
 
 
 def bronze_sensor(
-    job: UnresolvedAssetJobDefinition, sources: Sequence[tuple[TableSpec, str]]
+    job: UnresolvedAssetJobDefinition,
+    sources: Sequence[tuple[TableSpec, str]],
+    queue_behind: bool = False,
 ) -> dg.SensorDefinition:
     """A sensor that launches `job` when a bronze table has commits beyond its watermark.
 
     `sources` pairs each bronze table with the name of the watermark its processing advances.
-    At most one run of the job is in flight: the next run takes everything landed meanwhile.
-    The cursor records the bronze versions of the last launch.
+    With `queue_behind`, the next run is launched while the current one works (at most one
+    waits, see assets/run_queue.py): its worker starts meanwhile, and it takes everything
+    landed by the time the current run ends. Without it, at most one run is in flight. The
+    cursor records the bronze versions of the last launch.
     """
     names = ", ".join(spec.name for spec, _ in sources)
 
@@ -92,8 +92,13 @@ def bronze_sensor(
         minimum_interval_seconds=2,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
-            f"Starts {job.name} when {names} has commits beyond the processed watermark and no "
-            f"{job.name} run is in flight. Cursor: the bronze Delta versions of the last launch."
+            f"Starts {job.name} when {names} has commits beyond the processed watermark and "
+            + (
+                f"no {job.name} run is waiting (the next run queues behind the current one). "
+                if queue_behind
+                else f"no {job.name} run is in flight. "
+            )
+            + "Cursor: the bronze Delta versions of the last launch."
         ),
     )
     def _sensor(
@@ -103,9 +108,10 @@ def bronze_sensor(
             versions, processed = bronze_progress(lake.lake, session, sources)
         if caught_up(versions, processed):
             return dg.SkipReason(f"nothing new in {names}")
-        for blocking in (job.name, ERASE_CONTACTS):
-            if run_in_flight(context, blocking):
-                return dg.SkipReason(f"a {blocking} run is in flight; the next one takes the rest")
+        if run_in_flight(context, ERASE_CONTACTS):
+            return dg.SkipReason(f"an {ERASE_CONTACTS} run is in flight; the next run waits")
+        if not room_for_next_run(context, job.name, queue_behind):
+            return dg.SkipReason(f"a {job.name} run is waiting; it takes the rest")
         cursor = ",".join(f"{name}-v{version}" for name, version in sorted(versions.items()))
         return dg.SensorResult(
             # One run per combination of bronze versions and watermarks: a tick never launches a
@@ -123,6 +129,19 @@ def bronze_sensor(
         )
 
     return _sensor
+
+
+def room_for_next_run(
+    context: dg.SensorEvaluationContext, job_name: str, queue_behind: bool
+) -> bool:
+    """Nothing in flight, or (with `queue_behind`) one run that is already executing."""
+    records = context.instance.get_run_records(
+        filters=dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=2
+    )
+    if not records:
+        return True
+    executing = records[0].dagster_run.status == dg.DagsterRunStatus.STARTED
+    return queue_behind and len(records) == 1 and executing
 
 
 def bronze_progress(
@@ -152,11 +171,15 @@ BRONZE_SOURCES: dict[str, list[tuple[TableSpec, str]]] = {
 }
 """The bronze tables each processing job reads, with the watermark its runs advance."""
 
-order_changes_sensor = bronze_sensor(process_orders, BRONZE_SOURCES[process_orders.name])
+order_changes_sensor = bronze_sensor(
+    process_orders, BRONZE_SOURCES[process_orders.name], queue_behind=True
+)
 register_submissions_sensor = bronze_sensor(
     process_registers, BRONZE_SOURCES[process_registers.name]
 )
-receipt_submissions_sensor = bronze_sensor(process_receipts, BRONZE_SOURCES[process_receipts.name])
+receipt_submissions_sensor = bronze_sensor(
+    process_receipts, BRONZE_SOURCES[process_receipts.name], queue_behind=True
+)
 
 
 @dg.sensor(

@@ -11,8 +11,11 @@ from enum import StrEnum
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from storage.db import upsert
 from storage.models import Job, utcnow
 from storage.paging import fetch_page
+
+JOBS = Job.__table__
 
 
 class JobStatus(StrEnum):
@@ -45,60 +48,55 @@ class JobOutcome:
 
 
 def register_queued(session: Session, jobs: Sequence[NewJob]) -> None:
-    """Insert the jobs of one landed batch as Queued, in one statement."""
-    if not jobs:
-        return
-    now = utcnow()
-    session.execute(
-        insert(Job),
-        [
-            {
-                "job_id": job.job_id,
-                "resource": job.resource,
-                "order_id": job.order_id,
-                "change_type": job.change_type,
-                "status": JobStatus.QUEUED.value,
-                "api_key_id": job.api_key_id,
-                "created_at": job.created_at or now,
-                "updated_at": now,
-            }
-            for job in jobs
-        ],
-    )
+    """Insert the jobs of one landed batch as Queued, in one statement.
+
+    A Core insert of the table: the ORM's bulk path costs about three times as much per row,
+    and this runs inside every group commit of the intake."""
+    if jobs:
+        session.execute(insert(JOBS), _queued_rows(jobs))
 
 
 def mark_processing(session: Session, job_ids: Iterable[str]) -> None:
-    ids = list(job_ids)
-    for chunk in _chunks(ids):
-        session.execute(
-            update(Job)
-            .where(Job.job_id.in_(chunk), Job.status == JobStatus.QUEUED.value)
-            .values(status=JobStatus.PROCESSING.value, updated_at=utcnow())
-        )
+    """Queued jobs of a batch become Processing, in one executemany by primary key (SQLite
+    spent ~0.1 ms a row on 500-id IN lists)."""
+    rows = [{"processing_id": job_id} for job_id in job_ids]
+    if not rows:
+        return
+    session.execute(
+        update(JOBS)
+        .where(JOBS.c.job_id == bindparam("processing_id"))
+        .where(JOBS.c.status == JobStatus.QUEUED.value)
+        .values(status=JobStatus.PROCESSING.value, updated_at=utcnow()),
+        rows,
+    )
 
 
 def record_outcomes(
     session: Session, outcomes: Sequence[JobOutcome], jobs: Sequence[NewJob]
 ) -> None:
-    """Write final outcomes; a job the intake could not register (crash) is created here."""
-    known = set()
-    for chunk in _chunks([outcome.job_id for outcome in outcomes]):
-        known.update(session.scalars(select(Job.job_id).where(Job.job_id.in_(chunk))))
-    missing = [job for job in jobs if job.job_id not in known]
-    register_queued(session, missing)
+    """Write final outcomes. A job the intake could not register (it died between the Delta
+    commit and the database's) is created here: when the update finds fewer jobs than
+    outcomes, the batch's jobs are inserted (or ignored where present) and it runs again."""
     if not outcomes:
+        _insert_missing(session, jobs)
         return
-    now = utcnow()
-    table = Job.__table__
-    # Core executemany: the ORM's bulk update by primary key costs ~0.1 ms a row in Python.
-    session.execute(
-        update(table)
-        .where(table.c.job_id == bindparam("settled_id"))
+    if _settle(session, outcomes) != len(outcomes) and jobs:
+        _insert_missing(session, jobs)
+        _settle(session, outcomes)
+
+
+def _settle(session: Session, outcomes: Sequence[JobOutcome]) -> int:
+    """Update the outcomes' jobs in one executemany (the ORM's bulk update by primary key
+    costs ~0.1 ms a row in Python); returns the rows it matched, or -1 where the driver
+    cannot count an executemany."""
+    result = session.execute(
+        update(JOBS)
+        .where(JOBS.c.job_id == bindparam("settled_id"))
         .values(
             status=bindparam("settled_status"),
             version_tag=bindparam("settled_tag"),
             errors=bindparam("settled_errors"),
-            updated_at=now,
+            updated_at=utcnow(),
         ),
         [
             {
@@ -110,6 +108,30 @@ def record_outcomes(
             for outcome in outcomes
         ],
     )
+    multi_rowcount = session.get_bind().dialect.supports_sane_multi_rowcount
+    return result.rowcount if multi_rowcount else -1  # type: ignore[attr-defined]
+
+
+def _insert_missing(session: Session, jobs: Sequence[NewJob]) -> None:
+    if jobs:
+        session.execute(upsert(session, JOBS).on_conflict_do_nothing(), _queued_rows(jobs))
+
+
+def _queued_rows(jobs: Sequence[NewJob]) -> list[dict[str, object]]:
+    now = utcnow()
+    return [
+        {
+            "job_id": job.job_id,
+            "resource": job.resource,
+            "order_id": job.order_id,
+            "change_type": job.change_type,
+            "status": JobStatus.QUEUED.value,
+            "api_key_id": job.api_key_id,
+            "created_at": job.created_at or now,
+            "updated_at": now,
+        }
+        for job in jobs
+    ]
 
 
 def get_job(session: Session, job_id: str) -> Job | None:
@@ -131,8 +153,3 @@ def list_jobs(
     if since is not None:
         query = query.where(Job.created_at >= since)
     return fetch_page(session, query, (Job.created_at.desc(), Job.job_id), offset, count)
-
-
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -38,6 +38,7 @@ from assets.orders.state import (
 from assets.orders.validation import ValidatedBatch, check_rules, parse_changes
 from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase, OrderPolicy
+from assets.run_queue import wait_for_earlier_runs
 from schemas.orders import Order
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
 from storage.contacts import resolve_match_keys
@@ -54,6 +55,8 @@ further than both, so the watermark never runs ahead of `orders`, whose rows are
 batch starts from."""
 
 RULES_CHECK = "changes_follow_business_rules"
+LINES_APP_ID = "engage-orders/order-lines"
+"""Delta txn id of the `order_lines` appends: through which bronze version the lines are in."""
 
 
 @dg.multi_asset(
@@ -79,6 +82,7 @@ def apply_order_changes(
     batch_limits: BatchLimits,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Validate the changes landed since the watermark and apply them in landing order."""
+    waited = wait_for_earlier_runs(context)
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
     through = batch_limits.batch_end(lake.lake, ORDER_CHANGES, watermark)
@@ -96,7 +100,11 @@ def apply_order_changes(
     appended_outcomes = _append_new(lake.lake, ORDER_CHANGE_OUTCOMES, outcomes, watermark, through)
 
     failed = sum(not outcome.succeeded for outcome in applied.outcomes)
-    batch_metadata = {"bronze_after_version": watermark, "bronze_through_version": through}
+    batch_metadata = {
+        "bronze_after_version": watermark,
+        "bronze_through_version": through,
+        "waited_for_earlier_runs_s": waited,
+    }
     yield dg.MaterializeResult(
         asset_key=ORDER_VERSIONS.name,
         metadata={
@@ -276,7 +284,9 @@ def order_lines(lake: LakeResource, database: OperationalDatabase) -> dg.Materia
     latest = latest_versions_in_range(lake.lake, watermark, through)
     deleted = inserted = 0
     if not latest.is_empty():
-        # Two idempotent merges: drop lines of older versions, then add the newest lines.
+        # Drop the lines of older versions (an idempotent merge), then append the newest
+        # lines once: the append records the batch in the same commit (Delta txn), so a re-run
+        # finds them written. A plain append reads nothing of the table, unlike a MERGE.
         stale = lake.lake.merge(
             ORDER_LINES,
             latest.select("order_id", "change_seq").to_arrow(),
@@ -285,14 +295,8 @@ def order_lines(lake: LakeResource, database: OperationalDatabase) -> dg.Materia
         )
         with gc_paused():
             lines = line_table(latest)
-        added = lake.lake.merge(
-            ORDER_LINES,
-            lines,
-            predicate="t.order_id = s.order_id AND t.line_number = s.line_number",
-            clauses=lambda merge: merge.when_not_matched_insert_all(),
-        )
+        inserted = append_new(lake.lake, ORDER_LINES, lines, watermark, through, LINES_APP_ID)
         deleted = stale.get("num_target_rows_deleted", 0)
-        inserted = added.get("num_target_rows_inserted", 0)
     _record_merged(database, ORDER_LINES_MERGED, through)
     return dg.MaterializeResult(
         metadata={
