@@ -32,6 +32,7 @@ from schemas.tables import (
     STORE_SUBMISSIONS,
 )
 from storage.communications import queue_fingerprint
+from storage.erasure import due_erasures
 from storage.lake import Lake
 from storage.segments import definitions_fingerprint
 from storage.watermarks import get_watermark
@@ -81,8 +82,8 @@ def bronze_sensor(
     `sources` pairs each bronze table with the name of the watermark its processing advances.
     With `queue_behind`, the next run is launched while the current one works (at most one
     waits, see assets/run_queue.py): its worker starts meanwhile, and it takes everything
-    landed by the time the current run ends. Without it, at most one run is in flight. The
-    cursor records the bronze versions of the last launch.
+    landed by the time the current run ends. Without it, or while an erasure request is due,
+    at most one run is in flight. The cursor records the bronze versions of the last launch.
     """
     names = ", ".join(spec.name for spec, _ in sources)
 
@@ -94,7 +95,8 @@ def bronze_sensor(
         description=(
             f"Starts {job.name} when {names} has commits beyond the processed watermark and "
             + (
-                f"no {job.name} run is waiting (the next run queues behind the current one). "
+                f"no {job.name} run is waiting (the next run queues behind the current one, "
+                "except while an erasure is due). "
                 if queue_behind
                 else f"no {job.name} run is in flight. "
             )
@@ -106,11 +108,14 @@ def bronze_sensor(
     ) -> dg.SensorResult | dg.SkipReason:
         with database.session() as session:
             versions, processed = bronze_progress(lake.lake, session, sources)
+            # A due erasure waits for a moment with no lake writer in flight; runs queued back
+            # to back would never leave one, so they stop queuing until it has run.
+            queue = queue_behind and not due_erasures(session)
         if caught_up(versions, processed):
             return dg.SkipReason(f"nothing new in {names}")
         if run_in_flight(context, ERASE_CONTACTS):
             return dg.SkipReason(f"an {ERASE_CONTACTS} run is in flight; the next run waits")
-        if not room_for_next_run(context, job.name, queue_behind):
+        if not room_for_next_run(context, job.name, queue):
             return dg.SkipReason(f"a {job.name} run is waiting; it takes the rest")
         cursor = ",".join(f"{name}-v{version}" for name, version in sorted(versions.items()))
         return dg.SensorResult(

@@ -42,6 +42,15 @@ ERASURE_COMMIT = {ERASURE_KEY: ERASURE_VALUE}
 """Commit metadata marking the deletes of GDPR erasure, so that change readers skip them."""
 
 
+STREAMED_MERGE_ROWS = 10_000
+"""Sources larger than this are streamed through a MERGE instead of held in memory first.
+
+A held source gives delta-rs its key range to skip target files with (worth it for the small
+batches of a steady flow, when ids are roughly ordered); streaming a large one saves its copy:
+at 100k order changes into 500k orders the `orders` MERGE peaked at 2.6 GB instead of 3.4 GB and
+took 3.2 s instead of 4.6 s."""
+
+
 class Lake:
     """The Delta tables under one root URI (a local folder or object storage)."""
 
@@ -104,7 +113,11 @@ class Lake:
     def append(
         self, spec: TableSpec, data: pa.Table, app_transaction: tuple[str, int] | None = None
     ) -> int:
-        """Append rows in one commit; return the table version after it. Durable on return."""
+        """Append rows in one commit; return the table version after it. Durable on return.
+
+        The table is refreshed first, though delta-rs would commit a blind append at the next
+        free version anyway: erasure cuts the log at a checkpoint (storage.lake_erasure), and a
+        handle that still holds the removed log entries fails to commit."""
         table = self.table(spec)
         before = table.version()
         write_deltalake(
@@ -159,7 +172,7 @@ class Lake:
                 target_alias="t",
                 writer_properties=self.writer_properties(spec),
                 commit_properties=_commit_properties(app_transaction, commit_metadata),
-                streamed_exec=False,
+                streamed_exec=source.num_rows > STREAMED_MERGE_ROWS,
             )
             try:
                 metrics = clauses(merger).execute()

@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import httpx
@@ -22,6 +22,9 @@ from pipelines.processing import process_pending
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import order_changes_sensor
 from schemas.tables import ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
+from storage.contacts import create_contact
+from storage.db import session_scope
+from storage.gdpr import request_erasure
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.support.orders import (
@@ -130,6 +133,21 @@ def test_the_next_run_queues_behind_an_executing_run_but_no_further(
 
     instance.create_run_for_job(job, status=dg.DagsterRunStatus.NOT_STARTED)
     post_order(api, order_body("S-3"))
+    skipped = sensor_result(settings, instance)
+    assert isinstance(skipped, dg.SkipReason)
+    assert "waiting" in skipped.skip_message
+
+
+def test_runs_stop_queuing_while_an_erasure_is_due(
+    api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
+) -> None:
+    """Back-to-back runs would never leave the erasure job a moment without a lake writer."""
+    with session_scope(settings.resolved_database_url) as session:
+        contact = create_contact(session, {"email": "lena.berg@example.org"})
+        request_erasure(session, contact, b"k" * 32, timedelta(0), purge=False)
+    post_order(api, order_body("S-5"))
+    job = build_definitions(settings).resolve_job_def("process_orders")
+    instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
     skipped = sensor_result(settings, instance)
     assert isinstance(skipped, dg.SkipReason)
     assert "waiting" in skipped.skip_message

@@ -13,24 +13,27 @@ from storage.lake import Lake
 LANDED_AT = datetime(2026, 11, 27, tzinfo=UTC)
 
 
-def land(lake: Lake, rows: int) -> None:
-    lake.append(
-        ORDER_CHANGES,
-        pa.Table.from_pylist(
-            [
-                {
-                    "job_id": f"job-{lake.version(ORDER_CHANGES)}-{n}",
-                    "order_id": "O-1",
-                    "change_type": "delete",
-                    "landed_at": LANDED_AT,
-                    "batch_position": n,
-                    "api_key_id": "key",
-                }
-                for n in range(rows)
-            ],
-            schema=ORDER_CHANGES.arrow_schema,
-        ),
+def change_table(job_ids: list[str], change_type: str = "delete") -> pa.Table:
+    """Bronze order changes with these job ids (one order, no bodies)."""
+    return pa.Table.from_pylist(
+        [
+            {
+                "job_id": job_id,
+                "order_id": "O-1",
+                "change_type": change_type,
+                "landed_at": LANDED_AT,
+                "batch_position": n,
+                "api_key_id": "key",
+            }
+            for n, job_id in enumerate(job_ids)
+        ],
+        schema=ORDER_CHANGES.arrow_schema,
     )
+
+
+def land(lake: Lake, rows: int) -> None:
+    version = lake.version(ORDER_CHANGES)
+    lake.append(ORDER_CHANGES, change_table([f"job-{version}-{n}" for n in range(rows)]))
 
 
 def test_a_batch_takes_whole_commits_up_to_the_row_limit(tmp_path: Path) -> None:

@@ -1,0 +1,44 @@
+"""Writes to Delta tables: appends from several writers of one table (two intake processes, each
+with its own handle), and MERGEs of small (held) and large (streamed) sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from schemas.tables import ORDER_CHANGES
+from storage.lake import STREAMED_MERGE_ROWS, Lake
+from tests.unit.test_lake_batches import change_table, land
+
+
+def test_appends_through_handles_that_missed_each_others_commits_all_land(tmp_path: Path) -> None:
+    first, second = Lake(str(tmp_path / "lake")), Lake(str(tmp_path / "lake"))
+    first.ensure(ORDER_CHANGES)
+    second.ensure(ORDER_CHANGES)
+    for _ in range(3):
+        land(first, 2)
+        land(second, 3)
+    assert first.version(ORDER_CHANGES) == second.version(ORDER_CHANGES) == 6
+    landed = first.scan(ORDER_CHANGES).select("job_id").collect()
+    assert landed.height == 15
+    assert landed["job_id"].n_unique() == 15
+
+
+@pytest.mark.parametrize("source_rows", [50, STREAMED_MERGE_ROWS + 1])
+def test_a_merge_updates_matches_and_inserts_the_rest(tmp_path: Path, source_rows: int) -> None:
+    lake = Lake(str(tmp_path / "lake"))
+    lake.ensure(ORDER_CHANGES)
+    land(lake, 5)  # job-0-0 .. job-0-4
+    source = change_table([f"job-0-{n}" for n in range(source_rows)], change_type="create")
+    metrics = lake.merge(
+        ORDER_CHANGES,
+        source,
+        predicate="t.job_id = s.job_id",
+        clauses=lambda merge: merge.when_matched_update_all().when_not_matched_insert_all(),
+    )
+    assert metrics["num_target_rows_updated"] == 5
+    assert metrics["num_target_rows_inserted"] == source_rows - 5
+    merged = lake.scan(ORDER_CHANGES).collect()
+    assert merged.height == source_rows
+    assert set(merged["change_type"]) == {"create"}
