@@ -116,7 +116,7 @@ def bronze_sensor(
         if run_in_flight(context, ERASE_CONTACTS):
             return dg.SkipReason(f"an {ERASE_CONTACTS} run is in flight; the next run waits")
         if not room_for_next_run(context, job.name, queue):
-            return dg.SkipReason(f"a {job.name} run is waiting; it takes the rest")
+            return dg.SkipReason(f"a {job.name} run is in flight or waiting; it takes the rest")
         cursor = ",".join(f"{name}-v{version}" for name, version in sorted(versions.items()))
         return dg.SensorResult(
             # One run per combination of bronze versions and watermarks: a tick never launches a
