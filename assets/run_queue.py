@@ -15,13 +15,13 @@ import time
 import dagster as dg
 
 WAIT_POLL_SECONDS = 0.2
-IN_FLIGHT = (
+IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
-)
+]
 
 
 def wait_for_earlier_runs(context: dg.AssetExecutionContext) -> float:
@@ -33,19 +33,12 @@ def wait_for_earlier_runs(context: dg.AssetExecutionContext) -> float:
     if own is None:
         return 0.0
     started = time.perf_counter()
-    while earlier_runs_in_flight(instance, context.job_name, context.run_id, own):
+    while earlier_runs_in_flight(instance, context.job_name, own):
         time.sleep(WAIT_POLL_SECONDS)
     return round(time.perf_counter() - started, 3)
 
 
-def earlier_runs_in_flight(
-    instance: dg.DagsterInstance, job_name: str, run_id: str, own: dg.RunRecord
-) -> bool:
+def earlier_runs_in_flight(instance: dg.DagsterInstance, job_name: str, own: dg.RunRecord) -> bool:
     """Runs are ordered by their storage id: the order in which they were created."""
-    records = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=job_name, statuses=list(IN_FLIGHT))
-    )
-    return any(
-        record.dagster_run.run_id != run_id and record.storage_id < own.storage_id
-        for record in records
-    )
+    records = instance.get_run_records(filters=dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT))
+    return any(record.storage_id < own.storage_id for record in records)

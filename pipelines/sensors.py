@@ -14,7 +14,7 @@ from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
 from assets.registers.articles import ARTICLE_REGISTER
 from assets.registers.stores import STORE_REGISTER
 from assets.resources import LakeResource, OperationalDatabase
-from assets.run_queue import IN_FLIGHT as RUNS_IN_FLIGHT
+from assets.run_queue import IN_FLIGHT
 from pipelines.gold_inputs import gold_fingerprint
 from pipelines.jobs import (
     build_gold,
@@ -40,8 +40,6 @@ from storage.watermarks import get_watermark
 ERASE_CONTACTS = "erase_contacts"
 """The erasure job (pipelines/gdpr_erasure.py): it rewrites what the other jobs write, so none of
 them is launched while it runs."""
-
-IN_FLIGHT = list(RUNS_IN_FLIGHT)
 
 
 def run_in_flight(context: dg.SensorEvaluationContext, job_name: str) -> bool:
@@ -108,13 +106,16 @@ def bronze_sensor(
     ) -> dg.SensorResult | dg.SkipReason:
         with database.session() as session:
             versions, processed = bronze_progress(lake.lake, session, sources)
-            # A due erasure waits for a moment with no lake writer in flight; runs queued back
-            # to back would never leave one, so they stop queuing until it has run.
-            queue = queue_behind and not due_erasures(session)
         if caught_up(versions, processed):
             return dg.SkipReason(f"nothing new in {names}")
         if run_in_flight(context, ERASE_CONTACTS):
             return dg.SkipReason(f"an {ERASE_CONTACTS} run is in flight; the next run waits")
+        queue = queue_behind
+        if queue:
+            # A due erasure waits for a moment with no lake writer in flight; runs queued back
+            # to back would never leave one, so they stop queuing until it has run.
+            with database.session() as session:
+                queue = not due_erasures(session)
         if not room_for_next_run(context, job.name, queue):
             return dg.SkipReason(f"a {job.name} run is in flight or waiting; it takes the rest")
         cursor = ",".join(f"{name}-v{version}" for name, version in sorted(versions.items()))
