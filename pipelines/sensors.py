@@ -14,7 +14,6 @@ from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
 from assets.registers.articles import ARTICLE_REGISTER
 from assets.registers.stores import STORE_REGISTER
 from assets.resources import LakeResource, OperationalDatabase
-from assets.run_queue import IN_FLIGHT
 from pipelines.gold_inputs import gold_fingerprint
 from pipelines.jobs import (
     build_gold,
@@ -32,7 +31,6 @@ from schemas.tables import (
     STORE_SUBMISSIONS,
 )
 from storage.communications import queue_fingerprint
-from storage.erasure import due_erasures
 from storage.lake import Lake
 from storage.segments import definitions_fingerprint
 from storage.watermarks import get_watermark
@@ -40,6 +38,13 @@ from storage.watermarks import get_watermark
 ERASE_CONTACTS = "erase_contacts"
 """The erasure job (pipelines/gdpr_erasure.py): it rewrites what the other jobs write, so none of
 them is launched while it runs."""
+
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 def run_in_flight(context: dg.SensorEvaluationContext, job_name: str) -> bool:
@@ -71,17 +76,13 @@ def launch_unless_in_flight(
 
 
 def bronze_sensor(
-    job: UnresolvedAssetJobDefinition,
-    sources: Sequence[tuple[TableSpec, str]],
-    queue_behind: bool = False,
+    job: UnresolvedAssetJobDefinition, sources: Sequence[tuple[TableSpec, str]]
 ) -> dg.SensorDefinition:
     """A sensor that launches `job` when a bronze table has commits beyond its watermark.
 
     `sources` pairs each bronze table with the name of the watermark its processing advances.
-    With `queue_behind`, the next run is launched while the current one works (at most one
-    waits, see assets/run_queue.py): its worker starts meanwhile, and it takes everything
-    landed by the time the current run ends. Without it, or while an erasure request is due,
-    at most one run is in flight. The cursor records the bronze versions of the last launch.
+    At most one run of the job is in flight: the next run takes everything landed meanwhile.
+    The cursor records the bronze versions of the last launch.
     """
     names = ", ".join(spec.name for spec, _ in sources)
 
@@ -91,14 +92,8 @@ def bronze_sensor(
         minimum_interval_seconds=2,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
-            f"Starts {job.name} when {names} has commits beyond the processed watermark and "
-            + (
-                f"no {job.name} run is waiting (the next run queues behind the current one, "
-                "except while an erasure is due). "
-                if queue_behind
-                else f"no {job.name} run is in flight. "
-            )
-            + "Cursor: the bronze Delta versions of the last launch."
+            f"Starts {job.name} when {names} has commits beyond the processed watermark and no "
+            f"{job.name} run is in flight. Cursor: the bronze Delta versions of the last launch."
         ),
     )
     def _sensor(
@@ -108,16 +103,9 @@ def bronze_sensor(
             versions, processed = bronze_progress(lake.lake, session, sources)
         if caught_up(versions, processed):
             return dg.SkipReason(f"nothing new in {names}")
-        if run_in_flight(context, ERASE_CONTACTS):
-            return dg.SkipReason(f"an {ERASE_CONTACTS} run is in flight; the next run waits")
-        queue = queue_behind
-        if queue:
-            # A due erasure waits for a moment with no lake writer in flight; runs queued back
-            # to back would never leave one, so they stop queuing until it has run.
-            with database.session() as session:
-                queue = not due_erasures(session)
-        if not room_for_next_run(context, job.name, queue):
-            return dg.SkipReason(f"a {job.name} run is in flight or waiting; it takes the rest")
+        for blocking in (job.name, ERASE_CONTACTS):
+            if run_in_flight(context, blocking):
+                return dg.SkipReason(f"a {blocking} run is in flight; the next one takes the rest")
         cursor = ",".join(f"{name}-v{version}" for name, version in sorted(versions.items()))
         return dg.SensorResult(
             # One run per combination of bronze versions and watermarks: a tick never launches a
@@ -135,19 +123,6 @@ def bronze_sensor(
         )
 
     return _sensor
-
-
-def room_for_next_run(
-    context: dg.SensorEvaluationContext, job_name: str, queue_behind: bool
-) -> bool:
-    """Nothing in flight, or (with `queue_behind`) one run that is already executing."""
-    records = context.instance.get_run_records(
-        filters=dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=2
-    )
-    if not records:
-        return True
-    executing = records[0].dagster_run.status == dg.DagsterRunStatus.STARTED
-    return queue_behind and len(records) == 1 and executing
 
 
 def bronze_progress(
@@ -177,15 +152,11 @@ BRONZE_SOURCES: dict[str, list[tuple[TableSpec, str]]] = {
 }
 """The bronze tables each processing job reads, with the watermark its runs advance."""
 
-order_changes_sensor = bronze_sensor(
-    process_orders, BRONZE_SOURCES[process_orders.name], queue_behind=True
-)
+order_changes_sensor = bronze_sensor(process_orders, BRONZE_SOURCES[process_orders.name])
 register_submissions_sensor = bronze_sensor(
     process_registers, BRONZE_SOURCES[process_registers.name]
 )
-receipt_submissions_sensor = bronze_sensor(
-    process_receipts, BRONZE_SOURCES[process_receipts.name], queue_behind=True
-)
+receipt_submissions_sensor = bronze_sensor(process_receipts, BRONZE_SOURCES[process_receipts.name])
 
 
 @dg.sensor(

@@ -38,7 +38,6 @@ from assets.orders.state import (
 from assets.orders.validation import ValidatedBatch, check_rules, parse_changes
 from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase, OrderPolicy
-from assets.run_queue import wait_for_earlier_runs
 from schemas.orders import Order
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
 from storage.contacts import resolve_match_keys
@@ -82,7 +81,6 @@ def apply_order_changes(
     batch_limits: BatchLimits,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Validate the changes landed since the watermark and apply them in landing order."""
-    waited = wait_for_earlier_runs(context)
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
     through = batch_limits.batch_end(lake.lake, ORDER_CHANGES, watermark)
@@ -100,11 +98,7 @@ def apply_order_changes(
     appended_outcomes = _append_new(lake.lake, ORDER_CHANGE_OUTCOMES, outcomes, watermark, through)
 
     failed = sum(not outcome.succeeded for outcome in applied.outcomes)
-    batch_metadata = {
-        "bronze_after_version": watermark,
-        "bronze_through_version": through,
-        "waited_for_earlier_runs_s": waited,
-    }
+    batch_metadata = {"bronze_after_version": watermark, "bronze_through_version": through}
     yield dg.MaterializeResult(
         asset_key=ORDER_VERSIONS.name,
         metadata={

@@ -33,7 +33,6 @@ from assets.receipts.state import (
 from assets.receipts.validation import convention_warnings, parse_submissions
 from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase
-from assets.run_queue import wait_for_earlier_runs
 from schemas.orders import ContactReference
 from schemas.problems import ProcessingWarning
 from schemas.tables import RECEIPT_LINES, RECEIPT_SUBMISSION_OUTCOMES, RECEIPT_SUBMISSIONS, RECEIPTS
@@ -77,7 +76,6 @@ def register_receipts_asset(
     batch_limits: BatchLimits,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Register the receipts landed since the watermark: the first landing of each id wins."""
-    wait_for_earlier_runs(context)
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
     through = batch_limits.batch_end(lake.lake, RECEIPT_SUBMISSIONS, watermark)

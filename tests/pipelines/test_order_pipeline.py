@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import dagster as dg
 import httpx
@@ -22,9 +20,6 @@ from pipelines.processing import process_pending
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import order_changes_sensor
 from schemas.tables import ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
-from storage.contacts import create_contact
-from storage.db import session_scope
-from storage.gdpr import request_erasure
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.support.orders import (
@@ -105,73 +100,15 @@ def test_a_backlog_is_processed_in_runs_of_at_most_max_changes_per_run(
     assert isinstance(sensor_result(capped, instance), dg.SkipReason)
 
 
-def test_the_next_run_queues_behind_an_executing_run_but_no_further(
+def test_sensor_waits_while_a_processing_run_is_in_flight(
     api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
 ) -> None:
     post_order(api, order_body("S-2"))
     job = build_definitions(settings).resolve_job_def("process_orders")
-    starting = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTING)
-    skipped = sensor_result(settings, instance)
-    assert isinstance(skipped, dg.SkipReason)
-    assert "waiting" in skipped.skip_message
-
-    # Once that run executes, the next one is launched to start its worker meanwhile.
-    instance.handle_new_event(
-        dg.EventLogEntry(
-            error_info=None,
-            level="debug",
-            user_message="",
-            run_id=starting.run_id,
-            timestamp=datetime.now(UTC).timestamp(),
-            dagster_event=dg.DagsterEvent(
-                event_type_value=dg.DagsterEventType.RUN_START.value, job_name=job.name
-            ),
-        )
-    )
-    assert instance.get_run_by_id(starting.run_id).status == dg.DagsterRunStatus.STARTED
-    assert len(sensor_result(settings, instance).run_requests) == 1
-
-    instance.create_run_for_job(job, status=dg.DagsterRunStatus.NOT_STARTED)
-    post_order(api, order_body("S-3"))
-    skipped = sensor_result(settings, instance)
-    assert isinstance(skipped, dg.SkipReason)
-    assert "waiting" in skipped.skip_message
-
-
-def test_runs_stop_queuing_while_an_erasure_is_due(
-    api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
-) -> None:
-    """Back-to-back runs would never leave the erasure job a moment without a lake writer."""
-    with session_scope(settings.resolved_database_url) as session:
-        contact = create_contact(session, {"email": "lena.berg@example.org"})
-        request_erasure(session, contact, b"k" * 32, timedelta(0), purge=False)
-    post_order(api, order_body("S-5"))
-    job = build_definitions(settings).resolve_job_def("process_orders")
     instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
     skipped = sensor_result(settings, instance)
     assert isinstance(skipped, dg.SkipReason)
-    assert "waiting" in skipped.skip_message
-
-
-def test_a_run_applies_nothing_until_the_earlier_run_has_finished(
-    api: httpx.Client, settings: EngageSettings
-) -> None:
-    job_id = post_order(api, order_body("S-4"))
-    process_orders = build_definitions(settings).resolve_job_def("process_orders")
-    with dg.instance_for_test() as instance, ThreadPoolExecutor(max_workers=1) as pool:
-        earlier = instance.create_run_for_job(process_orders, status=dg.DagsterRunStatus.STARTED)
-        later = pool.submit(process_orders.execute_in_process, instance=instance)
-        try:
-            time.sleep(1.5)
-            assert not later.done()
-            assert job(api, job_id).json()["status"] == "Queued"
-        finally:
-            instance.report_run_failed(earlier)
-        result = later.result(timeout=60)
-    assert result.success
-    assert job(api, job_id).json()["status"] == "Succeeded"
-    waited = result.asset_materializations_for_node("apply_order_changes")[0].metadata
-    assert waited["waited_for_earlier_runs_s"].value > 0.5
+    assert "in flight" in skipped.skip_message
 
 
 def _land_directly(settings: EngageSettings, order_id: str, body: dict) -> str:
