@@ -22,35 +22,45 @@ UV_PREREQ := $(if $(filter $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
 # suite runs the benchmark harness at tiny sizes, so `make test` installs it too.
 BENCH_TOOLS := bench/node_modules/.installed
 
-.PHONY: help venv run test lint format lock clean bench bench-quick bench-setup
+.PHONY: help venv bytecode run test lint format lock clean bench bench-quick bench-setup
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 venv: $(VENV_STAMP) ## Create or update .venv from uv.lock (fast when up to date)
 
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (as in containers and on
+# CI machines), every process would otherwise compile Dagster, polars and the rest from source
+# on each start: 9.5 s instead of 4 s to load the Dagster definitions, paid by every run worker.
 $(VENV_STAMP): uv.lock pyproject.toml | $(UV_PREREQ)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --compile-bytecode
 	touch $@
+
+# The product's own packages are installed editable, so the sync above does not compile them;
+# compileall rewrites only what changed (a fraction of a second when nothing did).
+PACKAGES := ingest_api schemas assets pipelines storage bench
+
+bytecode: venv ## Compile the product's modules (fast when up to date)
+	@$(VENV)/bin/python -m compileall -q -j 0 $(PACKAGES)
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-run: venv ## Run intake (:8000), Dagster UI (:3000) and daemon; Ctrl-C stops all (RUN_ARGS=...)
+run: bytecode ## Run intake (:8000), Dagster UI (:3000) and daemon; Ctrl-C stops all (RUN_ARGS=...)
 	$(VENV)/bin/engage-orders run $(RUN_ARGS)
 
 # Most tests wait on servers, subprocesses and databases, so more workers than cores pays off.
 TEST_WORKERS ?= 4
 
-test: lint $(BENCH_TOOLS) ## Lint, check formatting, run the suite in TEST_WORKERS processes (PYTEST_ARGS=...)
+test: lint bytecode $(BENCH_TOOLS) ## Lint, check formatting, run the suite in TEST_WORKERS processes (PYTEST_ARGS=...)
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 $(BENCH_TOOLS): bench/package-lock.json
 	npm ci --prefix bench --no-audit --no-fund --loglevel=error
 	touch $@
 
-bench-setup: venv $(BENCH_TOOLS) ## Install the benchmarks' load generator (Node.js's npm needed)
+bench-setup: bytecode $(BENCH_TOOLS) ## Install the benchmarks' load generator (Node.js's npm needed)
 
 bench: bench-setup ## Full benchmark run (about an hour): bench/out/report.json and report.md
 	$(VENV)/bin/python -m bench --mode full

@@ -56,7 +56,9 @@ from bench.loadgen import (
     served_intake,
 )
 from bench.order_payloads import ID_PLACEHOLDER, order_body
+from bench.state_cache import restore_or_build
 from storage.apikeys import Scope
+from storage.db import engine_for, migrate
 from storage.models import OrderView
 
 RATE_PER_S = 200
@@ -193,12 +195,19 @@ def run(context: BenchContext) -> dict[str, Any]:
     orders = context.size(1_000_000, 100_000, 1_000)
     duration_s = context.size(60, 8, 2)
     settings = product_settings(context.work_dir)
-    key = new_api_key(settings, Scope.ORDERS_READ)
-    database_path = settings.resolved_home / "engage.db"
+
+    def seed(home: Path) -> dict[str, Any]:
+        """The migrated database with the seeded order view (cached for the next run)."""
+        migrate(settings.resolved_database_url)
+        seed_order_view(home / "engage.db", orders, context.seed)
+        engine_for(settings.resolved_database_url).dispose()
+        return {}
 
     started = time.perf_counter()
-    seed_order_view(database_path, orders, context.seed)
+    parameters = {"figure": "get_order", "orders": orders, "seed": context.seed}
+    _, seed_cached = restore_or_build(settings.resolved_home, parameters, seed)
     seed_seconds = time.perf_counter() - started
+    key = new_api_key(settings, Scope.ORDERS_READ)
 
     rng = random.Random(context.seed + 1)
     count = RATE_PER_S * duration_s
@@ -236,6 +245,7 @@ def run(context: BenchContext) -> dict[str, Any]:
         "non_2xx_detail": product.failures,
         "requests": len(paths),
         "seed_seconds": round(seed_seconds, 1),
-        "database_mb": round(database_path.stat().st_size / 2**20, 1),
+        "seed_cached": seed_cached,
+        "database_mb": round((settings.resolved_home / "engage.db").stat().st_size / 2**20, 1),
         "duration_s": duration_s,
     }

@@ -49,6 +49,7 @@ from assets.incremental import CHANGE_SEQ_BITS
 from assets.orders.documents import version_tag_for
 from assets.orders.silver import ORDER_LINES_MERGED, ORDERS_MERGED, WATERMARK
 from assets.orders.state import latest_versions_in_range, outcomes_in_range
+from bench.state_cache import restore_or_build
 from bench.synthetic import conform
 from pipelines.definitions import build_definitions
 from pipelines.sensors import BRONZE_SOURCES, bronze_progress, caught_up
@@ -452,6 +453,8 @@ class Prepared:
     watermark: int
     bronze_version: int
     seconds: float
+    cached: bool = False
+    """Restored from bench/state_cache.py rather than built."""
 
 
 def prepare(
@@ -461,24 +464,38 @@ def prepare(
     template: Path | None = None,
     floor_copy: bool = False,
 ) -> Prepared:
-    """A state (built, or copied from `template`) plus `changes` landed changes under `home`.
+    """A state (built, or copied from `template`) plus `changes` landed changes under `home`,
+    or the same installation restored from the cache of earlier runs.
 
     With `floor_copy`, the `orders` table is copied to `home/floor/orders` before the changes
     land: the floor merges into that copy.
     """
     started = time.perf_counter()
-    if template is None:
-        watermark = build_state(home, plan)
-    else:
-        copy_installation(template, home)
-        watermark = plan.history_commits
-    if floor_copy:
-        lake = Lake(bench_settings(home).resolved_lake_uri)
-        shutil.copytree(lake.uri(ORDERS), home / "floor" / ORDERS.path)
-    version = land_changes(home, plan, changes)
-    return Prepared(
-        str(home), plan.orders, changes, watermark, version, time.perf_counter() - started
+
+    def build(target: Path) -> dict[str, int]:
+        if template is None:
+            watermark = build_state(target, plan)
+        else:
+            copy_installation(template, target)
+            watermark = plan.history_commits
+        if floor_copy:
+            lake = Lake(bench_settings(target).resolved_lake_uri)
+            shutil.copytree(lake.uri(ORDERS), target / "floor" / ORDERS.path)
+        return {"watermark": watermark, "bronze_version": land_changes(target, plan, changes)}
+
+    parameters = {"orders": plan.orders, "seed": plan.seed, "changes": changes}
+    versions, cached = restore_or_build(home, {**parameters, "floor_copy": floor_copy}, build)
+    seconds = time.perf_counter() - started
+    return Prepared(str(home), plan.orders, changes, **versions, seconds=seconds, cached=cached)
+
+
+def build_cached_state(home: Path, plan: StatePlan) -> int:
+    """`build_state`, or its result restored from the cache; returns the watermark."""
+    parameters = {"orders": plan.orders, "seed": plan.seed, "state_only": True}
+    result, _ = restore_or_build(
+        home, parameters, lambda target: {"watermark": build_state(target, plan)}
     )
+    return result["watermark"]
 
 
 # --------------------------------------------------------------------------- timed run

@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import BenchContext
-from bench.order_state import StatePlan, build_state, prepare, run_process_orders, warm_up
+from bench.order_state import (
+    StatePlan,
+    build_cached_state,
+    prepare,
+    run_process_orders,
+    warm_up,
+)
 
 STATE_PER_CHANGE = 5
 
@@ -44,7 +50,7 @@ def run(context: BenchContext) -> dict[str, Any]:
     warm_up(work / "warm-up")
     largest = StatePlan(orders=STATE_PER_CHANGE * n, seed=context.seed)
     template = work / "template"
-    build_state(template, largest)
+    build_cached_state(template, largest)
 
     change_sizes = (n // 4, n // 2, n)
     by_changes = {

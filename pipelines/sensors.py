@@ -159,15 +159,22 @@ register_submissions_sensor = bronze_sensor(
 receipt_submissions_sensor = bronze_sensor(process_receipts, BRONZE_SOURCES[process_receipts.name])
 
 
+GOLD_INTERVAL_SECONDS = 30
+"""Gold is for analysis, read minutes later: checking every 30 s, rather than after each
+2-second micro-batch, leaves the cores to the intake and the processing runs under load."""
+SEGMENTS_INTERVAL_SECONDS = 10
+"""A saved segment definition is materialised within seconds; no need to ask every 2 s."""
+
+
 @dg.sensor(
     name="build_gold_sensor",
     job=build_gold,
-    minimum_interval_seconds=2,
+    minimum_interval_seconds=GOLD_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Starts build_gold when what gold reads changed since the last launch (silver table "
-        "versions, contacts, the day; pipelines/gold_inputs.py) and no build_gold run is in "
-        "flight. Cursor and run key: that fingerprint."
+        "Every 30 s, starts build_gold when what gold reads changed since the last launch "
+        "(silver table versions, contacts, the day; pipelines/gold_inputs.py) and no build_gold "
+        "run is in flight. Cursor and run key: that fingerprint."
     ),
 )
 def build_gold_sensor(
@@ -185,12 +192,13 @@ def build_gold_sensor(
 @dg.sensor(
     name="segment_definitions_sensor",
     job=refresh_segments,
-    minimum_interval_seconds=2,
+    minimum_interval_seconds=SEGMENTS_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Starts refresh_segments when a segment definition was saved or deleted since the last "
-        "launch, unless build_gold (which re-materialises memberships too) or refresh_segments "
-        "is in flight. Cursor and run key: a hash of every segment's name and revision."
+        "Every 10 s, starts refresh_segments when a segment definition was saved or deleted "
+        "since the last launch, unless build_gold (which re-materialises memberships too) or "
+        "refresh_segments is in flight. Cursor and run key: a hash of every segment's name and "
+        "revision."
     ),
 )
 def segment_definitions_sensor(

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from assets.incremental import written_through
 from assets.orders.changes import OrderState, OrderVersion, Outcome, first_seq_after
-from assets.orders.documents import line_rows, state_columns
+from assets.orders.documents import line_frame, state_columns
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_LINES, ORDER_VERSIONS, ORDERS, TableSpec
 from storage.lake import Lake
 
@@ -181,15 +181,8 @@ def outcomes_in_range(lake: Lake, after_version: int, through_version: int) -> p
 
 def line_table(latest: pl.DataFrame) -> pa.Table:
     """Rows of `order_lines` for the live orders among `latest` versions."""
-    rows = [
-        {
-            "order_id": version["order_id"],
-            "version_tag": version["version_tag"],
-            "change_seq": version["change_seq"],
-            "contact_id": version["contact_id"],
-            **line,
-        }
-        for version in latest.filter(~pl.col("is_deleted")).iter_rows(named=True)
-        for line in line_rows(orjson.loads(version["document"]))
-    ]
-    return pa.Table.from_pylist(rows, schema=ORDER_LINES.arrow_schema)
+    versions = latest.filter(~pl.col("is_deleted")).select(
+        "order_id", "version_tag", "change_seq", "contact_id", "document"
+    )
+    lines = line_frame(versions).select(ORDER_LINES.column_names)
+    return lines.to_arrow().cast(ORDER_LINES.arrow_schema)

@@ -111,8 +111,14 @@ def register_receipts_asset(
                 (RECEIPT_SUBMISSION_OUTCOMES, outcome_table(batch.outcomes, processed_at)),
             )
         }
-    yield from _results(lake.lake, batch, appended, watermark, through)
-    yield _conventions_check(submissions, conventions)
+        results = [
+            *_results(lake.lake, batch, appended, watermark, through),
+            _conventions_check(submissions, conventions),
+        ]
+        # Freed while the collector is still paused: re-enabled with the batch alive, its next
+        # full collection would walk every object of it.
+        del batch, submissions, conventions
+    yield from results
 
 
 def _contact_resolver(

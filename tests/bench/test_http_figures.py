@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,7 +53,13 @@ def test_figure_reports_its_numbers_in_smoke_mode(figure: str, tmp_path: Path) -
         str(out),
     ]
     completed = subprocess.run(
-        command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False, timeout=280
+        command,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "ENGAGE_BENCH_CACHE": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=280,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
     report = json.loads((out / "report.json").read_text())

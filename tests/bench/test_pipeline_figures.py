@@ -7,6 +7,7 @@ asserted: numbers are measured by `python -m bench`, never judged in tests.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,9 +28,11 @@ def numbers(value: Any) -> bool:
 def test_pipeline_and_scaling_figures_run_at_smoke_size(tmp_path: Path) -> None:
     out = tmp_path / "out"
     command = ["-m", "bench", "--mode", "smoke", "--only", "pipeline,scaling", "--out", str(out)]
+    cache = tmp_path / "cache"
     completed = subprocess.run(
         [sys.executable, *command],
         cwd=REPO,
+        env={**os.environ, "ENGAGE_BENCH_CACHE": str(cache)},
         capture_output=True,
         text=True,
         timeout=240,
@@ -48,6 +51,9 @@ def test_pipeline_and_scaling_figures_run_at_smoke_size(tmp_path: Path) -> None:
     assert {"apply_order_changes", "orders", "order_lines", "order_view"} <= set(pipeline["steps"])
     # Every landed change was processed: new orders were created, and the floor agreed.
     assert pipeline["orders_after"] > pipeline["state_orders"]
+    # The set-ups were kept for the next run (bench/state_cache.py).
+    assert not pipeline["setup_cached"]
+    assert any(cache.iterdir())
 
     scaling = report["scaling"]
     assert "error" not in scaling

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+import polars as pl
 import pytest
 
 from assets.orders.changes import (
@@ -25,7 +27,7 @@ from assets.orders.changes import (
     first_seq_after,
 )
 from assets.orders.documents import (
-    line_rows,
+    line_frame,
     order_document,
     order_type,
     state_columns,
@@ -726,6 +728,11 @@ def test_order_type_is_derived_from_line_types(
     assert order_type(document_with_lines(*types)) == expected
 
 
+def line_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order_lines columns of one document's lines."""
+    return line_frame(pl.DataFrame({"document": [orjson.dumps(document).decode()]})).to_dicts()
+
+
 def test_line_rows_of_the_example_order() -> None:
     rows = line_rows(order_document(order()))
 
@@ -740,6 +747,29 @@ def test_line_rows_of_the_example_order() -> None:
     assert second["discount_amount"] is None
     assert second["tax_amount"] is None
     assert second["quantity"] == 2
+
+
+def test_line_frame_numbers_each_orders_lines_and_skips_orders_without_lines() -> None:
+    documents = [
+        document_with_lines("Return", None),
+        document_with_lines(),
+        {"orderId": "no-line-items"},
+        document_with_lines("Purchase"),
+    ]
+    versions = pl.DataFrame(
+        {
+            "order_id": ["A", "B", "C", "D"],
+            "document": [orjson.dumps(document).decode() for document in documents],
+        }
+    )
+
+    lines = line_frame(versions)
+
+    assert lines.select("order_id", "line_number", "line_type").rows() == [
+        ("A", 0, "Return"),
+        ("A", 1, "Purchase"),
+        ("D", 0, "Purchase"),
+    ]
 
 
 def test_line_rows_sum_several_discounts_and_taxes() -> None:
