@@ -79,23 +79,13 @@ def restore_or_build(
     entry = root / cache_key(parameters)
     result_file = entry / "result.json"
     if result_file.exists():
-        _restore(entry / "home", home)
+        shutil.copytree(entry / "home", home, copy_function=_link_or_copy, dirs_exist_ok=True)
         os.utime(entry)
         return json.loads(result_file.read_text()), True
     result = build(home)
     _store(home, entry, result)
     _prune(root)
     return result, False
-
-
-def _restore(source: Path, home: Path) -> None:
-    home.mkdir(parents=True, exist_ok=True)
-    for item in source.iterdir():
-        target = home / item.name
-        if item.is_dir():
-            shutil.copytree(item, target, copy_function=_link_or_copy)
-        else:
-            _link_or_copy(str(item), str(target))
 
 
 def _link_or_copy(source: str, target: str) -> None:
