@@ -172,9 +172,9 @@ SEGMENTS_INTERVAL_SECONDS = 10
     minimum_interval_seconds=GOLD_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Every 30 s, starts build_gold when what gold reads changed since the last launch "
-        "(silver table versions, contacts, the day; pipelines/gold_inputs.py) and no build_gold "
-        "run is in flight. Cursor and run key: that fingerprint."
+        f"Every {GOLD_INTERVAL_SECONDS} s, starts build_gold when what gold reads changed since "
+        "the last launch (silver table versions, contacts, the day; pipelines/gold_inputs.py) "
+        "and no build_gold run is in flight. Cursor and run key: that fingerprint."
     ),
 )
 def build_gold_sensor(
@@ -195,10 +195,10 @@ def build_gold_sensor(
     minimum_interval_seconds=SEGMENTS_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Every 10 s, starts refresh_segments when a segment definition was saved or deleted "
-        "since the last launch, unless build_gold (which re-materialises memberships too) or "
-        "refresh_segments is in flight. Cursor and run key: a hash of every segment's name and "
-        "revision."
+        f"Every {SEGMENTS_INTERVAL_SECONDS} s, starts refresh_segments when a segment "
+        "definition was saved or deleted since the last launch, unless build_gold (which "
+        "re-materialises memberships too) or refresh_segments is in flight. Cursor and run key: "
+        "a hash of every segment's name and revision."
     ),
 )
 def segment_definitions_sensor(
