@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,7 +47,29 @@ def prepare_storage(settings: EngageSettings) -> None:
             ensure_bootstrap_key(session, settings.bootstrap_api_key.get_secret_value())
 
 
-def create_app(settings: EngageSettings | None = None) -> FastAPI:
+def _freeze_startup_objects() -> None:
+    """Exempt everything that exists once the intake has started from garbage collection.
+
+    The modules, the app and its routes are a few hundred thousand objects that live as long as
+    the process. Each full collection walked all of them, and under load (requests holding
+    objects across their group-commit wait get promoted) full collections came often: the
+    intake spent a third of its time in the collector. Frozen, they are never scanned again.
+    Only for a process that serves one app until it exits: frozen objects that later become
+    garbage in a cycle are never collected.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def served_app() -> FastAPI:
+    """The intake as `engage-orders serve` runs it: a process of its own, so it freezes its
+    start-up objects (see `_freeze_startup_objects`); tests build many apps with `create_app`."""
+    return create_app(freeze_after_start=True)
+
+
+def create_app(
+    settings: EngageSettings | None = None, *, freeze_after_start: bool = False
+) -> FastAPI:
     """The intake application.
 
     The automations configuration is loaded here, before anything is served: an invalid file
@@ -77,6 +100,8 @@ def create_app(settings: EngageSettings | None = None) -> FastAPI:
         for committer in committers.values():
             await committer.start()
         app.state.committers = committers
+        if freeze_after_start:
+            _freeze_startup_objects()
         try:
             yield
         finally:

@@ -77,11 +77,11 @@ async def get_principal(
             code="MissingApiKey",
         )
     cache: ApiKeyCache = request.app.state.api_keys
-    principal = cache.get(key)
-    if principal is None:
-        principal = await run_in_threadpool(_authenticate, settings.resolved_database_url, key)
-        if principal is not None:
-            cache.remember(key, principal)
+
+    async def look_up(key: str) -> Principal | None:
+        return await run_in_threadpool(_authenticate, settings.resolved_database_url, key)
+
+    principal = await cache.principal(key, look_up)
     if principal is None:
         raise ProblemError(
             401,

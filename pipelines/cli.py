@@ -58,7 +58,7 @@ def serve(host: str, port: int) -> None:
     # Uvicorn's access log prints query strings (e.g. ?email=...): ours leaves them out.
     try:
         uvicorn.run(
-            "ingest_api.app:create_app",
+            "ingest_api.app:served_app",
             factory=True,
             host=host,
             port=port,

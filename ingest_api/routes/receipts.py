@@ -18,6 +18,7 @@ from ingest_api.errors import ProblemError, problem_response
 from ingest_api.landing import GroupCommitter
 from ingest_api.paging import DEFAULT_OFFSET, DEFAULT_PAGE, Count, Offset, Since, paged
 from schemas.jobs import Accepted
+from schemas.orders import ContactReference
 from schemas.problems import FieldError, Problem
 from schemas.receipts import Receipt, ReceiptJobState, WarningOut
 from schemas.tables import RECEIPT_SUBMISSIONS
@@ -47,12 +48,11 @@ async def post_receipt(
     """Land a receipt for registration. A uniqueReceiptId that is already registered is accepted
     too, and ignored when processed (its job succeeds with `duplicate: true`)."""
     body = await read_json(request, settings.max_body_bytes)
-    receipt = parse_json(Receipt, body)
+    unique_receipt_id, contact = _validated_receipt(body)
     job_id = str(uuid.uuid4())
-    contact = receipt.contact
     row: dict[str, Any] = {
         "job_id": job_id,
-        "unique_receipt_id": receipt.unique_receipt_id,
+        "unique_receipt_id": unique_receipt_id,
         "api_key_id": principal.key_id,
         "body": body.decode(),
         "contact_match_key": contact.match_key if contact else None,
@@ -60,6 +60,13 @@ async def post_receipt(
     }
     job = NewJob(job_id, RESOURCE, None, CHANGE_TYPE, principal.key_id)
     return await land_accepted(committer, [row], job, f"/api/v3/receipts/jobs/{job_id}")
+
+
+def _validated_receipt(body: bytes) -> tuple[str, ContactReference | None]:
+    """The receipt's id and contact; the parsed receipt dies before the group-commit wait (see
+    `orders._validated_order`)."""
+    receipt = parse_json(Receipt, body)
+    return receipt.unique_receipt_id, receipt.contact
 
 
 # The job routes come before /{uniqueReceiptId}, so that /receipts/jobs is not read as a receipt.

@@ -25,6 +25,21 @@ def test_appends_through_handles_that_missed_each_others_commits_all_land(tmp_pa
     assert landed["job_id"].n_unique() == 15
 
 
+def test_an_append_returns_the_version_that_holds_its_rows(tmp_path: Path) -> None:
+    """The version an append returns is where a batch's rows are (change_seq derives from it),
+    also when another writer committed after this handle last looked."""
+    first, second = Lake(str(tmp_path / "lake")), Lake(str(tmp_path / "lake"))
+    first.ensure(ORDER_CHANGES)
+    second.ensure(ORDER_CHANGES)
+    versions = []
+    for writer, job_id in [(first, "a"), (second, "b"), (second, "c"), (first, "d")]:
+        versions.append(writer.append(ORDER_CHANGES, change_table([job_id])))
+    assert versions == [1, 2, 3, 4]
+    for version, job_id in zip(versions, "abcd", strict=True):
+        rows = first.read_changes(ORDER_CHANGES, version - 1, version)
+        assert rows["job_id"].to_list() == [job_id]
+
+
 @pytest.mark.parametrize("source_rows", [50, STREAMED_MERGE_ROWS + 1])
 def test_a_merge_updates_matches_and_inserts_the_rest(tmp_path: Path, source_rows: int) -> None:
     lake = Lake(str(tmp_path / "lake"))
