@@ -134,12 +134,12 @@ def _child(module: str, mode: Mode, scratch: str) -> None:
     work_dir = Path(scratch) / "work"
     work_dir.mkdir()
     result = import_module(module).run(BenchContext(mode=mode, work_dir=work_dir))
-    result.setdefault("peak_rss_mb", _peak_rss_mb())
+    result.setdefault("peak_rss_mb", process_peak_rss_mb())
     shutil.rmtree(work_dir, ignore_errors=True)
     (Path(scratch) / "result.json").write_text(json.dumps(result))
 
 
-def _peak_rss_mb() -> float:
+def process_peak_rss_mb() -> float:
     """Peak resident memory of this process (Linux reports kilobytes)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 

@@ -511,6 +511,9 @@ class RunTiming:
     50 ms; the whole process, so it includes what earlier steps left allocated)."""
     runs: int = 1
     """Runs it took: one per ENGAGE_MAX_CHANGES_PER_RUN landed changes."""
+    peak_rss_mb: float | None = None
+    """Highest resident memory of this process (MB) seen while the job ran (sampled every
+    50 ms): the job's peak, without what the process does before or after it (the floor)."""
 
 
 class RssSampler:
@@ -544,6 +547,9 @@ class RssSampler:
             self.samples.append((time.time(), resident * self._page_mb))
             self._stop.wait(self.INTERVAL)
 
+    def peak(self) -> float | None:
+        return round(max(rss for _, rss in self.samples), 1) if self.samples else None
+
     def peak_between(self, start: float, end: float) -> float | None:
         inside = [rss for moment, rss in self.samples if start <= moment <= end]
         return round(max(inside), 1) if inside else None
@@ -572,7 +578,7 @@ def run_process_orders(home: Path) -> RunTiming:
                 peaks[step] = max(peak, peaks.get(step, 0.0))
         seconds = time.perf_counter() - started
     rounded = {step: round(total, 3) for step, total in steps.items()}
-    return RunTiming(round(seconds, 3), rounded, peaks, runs)
+    return RunTiming(round(seconds, 3), rounded, peaks, runs, sampler.peak())
 
 
 def _caught_up(lake: Lake, settings: EngageSettings) -> bool:

@@ -10,6 +10,10 @@ Issue 7: "processing N order changes (mix of creates, replaces, status changes) 
 - `seconds`: the real `process_orders` job run in-process, from the watermark to the last landed
   commit (after a tiny warm-up run, so one-time imports are not counted); `steps` splits it by
   Dagster step.
+- `peak_rss_mb`: the highest resident memory while the job ran (sampled every 50 ms).
+  `floor_peak_rss_mb` is the floor's, `process_peak_rss_mb` the figure process's over
+  everything it did (warm-up, job and floor: at N = 1M the floor's MERGE peaks higher than
+  the job).
 - `floor_seconds`: one hand-written polars + deltalake MERGE of the same final rows (the newest
   version of every changed order, as silver `orders` rows) into a copy of the same `orders`
   table, upsert by order_id: the least any processing of these changes must write.
@@ -30,9 +34,10 @@ from typing import Any
 import polars as pl
 
 from assets.orders.state import latest_versions_in_range
-from bench.harness import BenchContext
+from bench.harness import BenchContext, process_peak_rss_mb
 from bench.order_state import (
     Prepared,
+    RssSampler,
     StatePlan,
     bench_settings,
     prepare_in_child,
@@ -91,7 +96,8 @@ def measure(work_dir: Path, changes: int, seed: int, profile: Path | None = None
         profiler.disable()
         profiler.dump_stats(profile)
     summary = processed_summary(home, prepared.watermark)
-    floor_seconds, floor_rows = floor_merge(home, prepared.watermark)
+    with RssSampler() as floor_sampler:
+        floor_seconds, floor_rows = floor_merge(home, prepared.watermark)
     if floor_rows != summary["orders_after"]:
         raise AssertionError(f"floor has {floor_rows} orders, the run {summary['orders_after']}")
     return {
@@ -102,6 +108,9 @@ def measure(work_dir: Path, changes: int, seed: int, profile: Path | None = None
         "ratio": round(timing.seconds / floor_seconds, 2),
         "steps": timing.steps,
         "step_peak_rss_mb": timing.step_peak_rss_mb,
+        "peak_rss_mb": timing.peak_rss_mb,
+        "floor_peak_rss_mb": floor_sampler.peak(),
+        "process_peak_rss_mb": process_peak_rss_mb(),
         "runs": timing.runs,
         "bronze_commits": prepared.bronze_version - prepared.watermark,
         **summary,

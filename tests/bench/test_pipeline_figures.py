@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-PIPELINE_KEYS = ("changes", "seconds", "floor_seconds", "ratio", "peak_rss_mb", "orders_after")
+PIPELINE_KEYS = (
+    "changes",
+    "seconds",
+    "floor_seconds",
+    "ratio",
+    "peak_rss_mb",
+    "floor_peak_rss_mb",
+    "process_peak_rss_mb",
+    "orders_after",
+)
 SCALING_KEYS = ("change_growth_ratio", "state_growth_ratio", "peak_rss_mb")
 
 
@@ -49,6 +58,9 @@ def test_pipeline_and_scaling_figures_run_at_smoke_size(tmp_path: Path) -> None:
     assert pipeline["state_orders"] == 1000
     assert numbers(pipeline["steps"])
     assert {"apply_order_changes", "orders", "order_lines", "order_view"} <= set(pipeline["steps"])
+    # The job's peak is its own: the process's also covers the warm-up and the floor after it.
+    assert max(pipeline["step_peak_rss_mb"].values()) <= pipeline["peak_rss_mb"]
+    assert pipeline["peak_rss_mb"] <= pipeline["process_peak_rss_mb"]
     # Every landed change was processed: new orders were created, and the floor agreed.
     assert pipeline["orders_after"] > pipeline["state_orders"]
     # The set-ups were kept for the next run (bench/state_cache.py).
