@@ -7,8 +7,8 @@ removes nearly all of that, and a revoked key is refused by every intake process
 second. Unknown keys are not remembered, so a key is usable as soon as it has been created.
 
 When the answer expires, every request in flight with that key misses at once (64 at the bench's
-concurrency); each doing its own lookup held the GIL in the thread pool long enough to halve the
-intake's throughput. So concurrent misses of one key share a single lookup.
+concurrency), and each did its own lookup: 64 sessions and queries a second where one is enough.
+So concurrent misses of one key share a single lookup.
 """
 
 from __future__ import annotations

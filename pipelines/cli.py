@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
+from pipelines.allocator import tune_allocators
 from pipelines.dagster_home import ensure_dagster_home, prepare_dagster_instance
 from schemas.automations import AutomationsError
 from storage.settings import EngageSettings
@@ -45,6 +46,8 @@ def main() -> None:
     Configured through ENGAGE_* environment variables (ENGAGE_HOME, ENGAGE_LAKE_URI,
     ENGAGE_DATABASE_URL, ENGAGE_BOOTSTRAP_API_KEY).
     """
+    # First, before any command imports polars; the processes `run` starts inherit it.
+    tune_allocators(os.environ)
 
 
 @main.command()

@@ -13,6 +13,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from assets.gc_paused import gc_paused
+from assets.heap import return_freed_memory
 from assets.incremental import append_new
 from assets.metadata import WRITE_RETRY, asset_spec
 from assets.receipts.bronze import RECEIPT_SUBMISSIONS_KEY
@@ -118,6 +119,7 @@ def register_receipts_asset(
         # Freed while the collector is still paused: re-enabled with the batch alive, its next
         # full collection would walk every object of it.
         del batch, submissions, conventions
+    return_freed_memory()
     yield from results
 
 
