@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from bench.report import Target, judge, render_markdown
-from pipelines.allocator import tune_allocators
 
 Mode = Literal["full", "quick", "smoke"]
 MODES: tuple[Mode, ...] = ("full", "quick", "smoke")
@@ -122,11 +121,7 @@ def _run_in_child(figure: Figure, mode: Mode) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bench-{figure.name}-") as scratch:
         result_file = Path(scratch) / "result.json"
         command = [sys.executable, "-m", "bench.harness", figure.module, mode, scratch]
-        # The figures run product code in this process (the pipeline job in-process), so they
-        # get the environment `engage-orders` gives the processes it starts.
-        environment = dict(os.environ)
-        tune_allocators(environment)
-        completed = subprocess.run(command, check=False, env=environment)
+        completed = subprocess.run(command, check=False)
         if completed.returncode != 0 or not result_file.exists():
             return {"error": f"exited with {completed.returncode}"}
         result: dict[str, Any] = json.loads(result_file.read_text())

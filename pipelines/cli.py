@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from pipelines.allocator import tune_allocators
 from pipelines.dagster_home import ensure_dagster_home, prepare_dagster_instance
 from schemas.automations import AutomationsError
 from storage.settings import EngageSettings
@@ -46,8 +45,6 @@ def main() -> None:
     Configured through ENGAGE_* environment variables (ENGAGE_HOME, ENGAGE_LAKE_URI,
     ENGAGE_DATABASE_URL, ENGAGE_BOOTSTRAP_API_KEY).
     """
-    # First, before any command imports polars; the processes `run` starts inherit it.
-    tune_allocators(os.environ)
 
 
 @main.command()
