@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -548,7 +549,7 @@ class RssSampler:
             self._stop.wait(self.INTERVAL)
 
     def peak(self) -> float | None:
-        return round(max(rss for _, rss in self.samples), 1) if self.samples else None
+        return self.peak_between(0.0, math.inf)
 
     def peak_between(self, start: float, end: float) -> float | None:
         inside = [rss for moment, rss in self.samples if start <= moment <= end]
