@@ -183,3 +183,18 @@ def _secret(value: SecretStr | None, variable: str) -> str | dg.EnvVar | None:
         return None
     secret = value.get_secret_value()
     return dg.EnvVar(variable) if os.environ.get(variable) == secret else secret
+
+
+class LakeMaintenancePolicy(dg.ConfigurableResource):
+    """How lake maintenance keeps tables fast (ENGAGE_LAKE_HISTORY_HOURS, _COMPACT_FILES)."""
+
+    history_hours: int = Field(
+        default=24, ge=1, description="Hours silver and gold versions stay readable (time travel)."
+    )
+    compact_files: int = Field(
+        default=100, ge=2, description="Active files at which a bronze table is maintained."
+    )
+
+    @property
+    def history(self) -> timedelta:
+        return timedelta(hours=self.history_hours)

@@ -62,6 +62,7 @@ FIGURES: tuple[Figure, ...] = (
         (Target("ratio", "<=", 1.5), Target("seconds", "<=", 1)),
     ),
     Figure("gold_rebuild", "bench.gold_rebuild", (Target("seconds", "<=", 60),)),
+    Figure("bronze_commit", "bench.bronze_commit", (Target("ratio", "<=", 1.5),)),
 )
 
 

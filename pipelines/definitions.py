@@ -13,6 +13,7 @@ from assets.sales import SALES_ASSETS
 from assets.segments import SEGMENT_ASSETS, SEGMENT_CHECKS
 from pipelines.gdpr import GDPR_JOBS, GDPR_SCHEDULES, GDPR_SENSORS
 from pipelines.jobs import ALL_JOBS, refresh_segments
+from pipelines.maintenance import MAINTENANCE_JOBS, MAINTENANCE_SCHEDULES, MAINTENANCE_SENSORS
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import PIPELINE_SENSORS
 from storage.settings import EngageSettings
@@ -42,9 +43,9 @@ def build_definitions(settings: EngageSettings) -> dg.Definitions:
             *GOLD_CHECKS,
             *SEGMENT_CHECKS,
         ],
-        jobs=[*ALL_JOBS, refresh_segments, *GDPR_JOBS],
-        sensors=[*PIPELINE_SENSORS, *GDPR_SENSORS],
-        schedules=GDPR_SCHEDULES,
+        jobs=[*ALL_JOBS, refresh_segments, *GDPR_JOBS, *MAINTENANCE_JOBS],
+        sensors=[*PIPELINE_SENSORS, *GDPR_SENSORS, *MAINTENANCE_SENSORS],
+        schedules=[*GDPR_SCHEDULES, *MAINTENANCE_SCHEDULES],
         resources=resources_from_settings(settings),
     )
 

@@ -7,6 +7,7 @@ from assets.resources import (
     AutomationsConfig,
     BatchLimits,
     GdprPolicy,
+    LakeMaintenancePolicy,
     LakeResource,
     LoyaltyProgram,
     OperationalDatabase,
@@ -29,6 +30,9 @@ def resources_from_settings(settings: EngageSettings) -> dict[str, Any]:
         "action_channels": ActionChannels.from_settings(settings),
         "gdpr_policy": GdprPolicy.from_settings(settings),
         "batch_limits": BatchLimits(max_changes_per_run=settings.max_changes_per_run),
+        "lake_maintenance": LakeMaintenancePolicy(
+            history_hours=settings.lake_history_hours, compact_files=settings.lake_compact_files
+        ),
         "order_policy": OrderPolicy(
             statuses=list(settings.order_statuses),
             ongoing_statuses=list(settings.ongoing_statuses),

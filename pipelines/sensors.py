@@ -2,6 +2,7 @@
 reads changed."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -60,6 +61,7 @@ def launch_unless_in_flight(
     run_key: str,
     blocking: Sequence[str],
     tags: dict[str, str] | None = None,
+    run_config: dict[str, Any] | None = None,
 ) -> dg.SensorResult | dg.SkipReason:
     """Request one run for this fingerprint of the inputs, unless a run of a `blocking` job (or
     erasure) is in flight: that run's successor takes the changes, since the fingerprint will
@@ -69,7 +71,11 @@ def launch_unless_in_flight(
             return dg.SkipReason(f"a {job_name} run is in flight; the next one takes the changes")
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(run_key=run_key, tags={"engage/trigger": "sensor", **(tags or {})})
+            dg.RunRequest(
+                run_key=run_key,
+                run_config=run_config or {},
+                tags={"engage/trigger": "sensor", **(tags or {})},
+            )
         ],
         cursor=fingerprint,
     )

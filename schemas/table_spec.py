@@ -61,13 +61,20 @@ class TableSpec:
         return [column.name for column in self.columns if not column.personal]
 
     def configuration(self) -> dict[str, str]:
-        """Delta table properties: statistics only on non-personal columns, no deletion vectors."""
+        """Delta table properties: statistics only on non-personal columns, no deletion vectors.
+
+        Bronze tables forget removed files after an hour: every intake commit adds a file that
+        compaction soon replaces, and checkpoints would otherwise carry a week of them
+        (storage.lake_maintenance vacuums what is no longer listed by scanning the folder).
+        """
         config = {
             "delta.dataSkippingStatsColumns": ",".join(self.stats_columns),
             "delta.enableDeletionVectors": "false",
         }
         if self.change_data_feed:
             config["delta.enableChangeDataFeed"] = "true"
+        if self.layer == "bronze":
+            config["delta.deletedFileRetentionDuration"] = "interval 1 hours"
         return config
 
 

@@ -111,7 +111,7 @@ def erase_contacts(
         return batch
     audits: dict[str, dict[str, object]] = {rid: {"lake": {}} for rid in footprints}
     for spec in erasable_tables():
-        rows, purge = _erase_table(lake, spec, footprints)
+        rows, purge = _erase_table(lake, spec, footprints, processed_versions.get(spec))
         batch.rows_removed += sum(rows.values())
         batch.files_removed += purge.data_files
         for request_id, count in rows.items():
@@ -149,7 +149,10 @@ def _unprocessed_jobs(lake: Lake, processed_versions: Mapping[TableSpec, int]) -
 
 
 def _erase_table(
-    lake: Lake, spec: TableSpec, footprints: Mapping[str, ContactFootprint]
+    lake: Lake,
+    spec: TableSpec,
+    footprints: Mapping[str, ContactFootprint],
+    processed_version: int | None,
 ) -> tuple[dict[str, int], Purge]:
     """Delete every contact's rows from one table, then purge its history (always: rows of the
     contacts may survive in files an earlier version removed, even if none is current)."""
@@ -169,7 +172,7 @@ def _erase_table(
     deleted = delete_rows(lake, spec, keys)
     if deleted != len(matched):
         log.warning("%s: %d rows matched, %d deleted", spec.path, len(matched), deleted)
-    return rows, purge_history(lake, spec)
+    return rows, purge_history(lake, spec, processed_version)
 
 
 def _close_requests(

@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 MERGE_RETRIES = 5
 
-STATS_COLUMNS = "delta.dataSkippingStatsColumns"
 
 ERASURE_KEY = "engage.operation"
 ERASURE_VALUE = "erasure"
@@ -84,9 +83,9 @@ class Lake:
             storage_options=self.storage_options,
         )
         _add_missing_columns(table, spec)
-        if table.metadata().configuration.get(STATS_COLUMNS) != spec.configuration()[STATS_COLUMNS]:
-            # The catalogue changed which columns are personal: files written from now on follow.
-            _set_stats_columns(table, spec)
+        # The catalogue changed a property (e.g. which columns are personal): files and
+        # checkpoints written from now on follow.
+        _set_changed_properties(table, spec)
         self._tables[spec.path] = table
         return table
 
@@ -291,20 +290,27 @@ def _add_missing_columns(table: DeltaTable, spec: TableSpec) -> None:
         if _missing_columns(table, spec):
             raise
     log.info("added columns %s to %s", [column.name for column in missing], spec.path)
-    _set_stats_columns(table, spec)
+    _set_changed_properties(table, spec)
 
 
-def _set_stats_columns(table: DeltaTable, spec: TableSpec) -> None:
-    """Statistics on every non-personal column of the catalogue, the new ones included."""
-    key = STATS_COLUMNS
-    wanted = spec.configuration()[key]
+def _set_changed_properties(table: DeltaTable, spec: TableSpec) -> None:
+    """Give the table the catalogue's properties where they differ; statistics, for instance,
+    on every non-personal column of the catalogue, the new ones included."""
+    changed = _changed_properties(table, spec)
+    if not changed:
+        return
     try:
-        table.alter.set_table_properties({key: wanted})
+        table.alter.set_table_properties(changed)
     except DeltaError:
-        # A concurrent writer set it first (to the same value: it comes from the same catalogue).
+        # A concurrent writer set them first (to the same values: they come from the catalogue).
         table.update_incremental()
-        if table.metadata().configuration.get(key) != wanted:
+        if _changed_properties(table, spec):
             raise
+
+
+def _changed_properties(table: DeltaTable, spec: TableSpec) -> dict[str, str]:
+    current = table.metadata().configuration
+    return {key: value for key, value in spec.configuration().items() if current.get(key) != value}
 
 
 def _missing_columns(table: DeltaTable, spec: TableSpec) -> list[Column]:

@@ -7,7 +7,9 @@ in the transaction log's file statistics and in its commit info (the predicate).
   predicate, and the commit is marked as an erasure (`ERASURE_COMMIT`) for change readers;
 - bronze tables, append-only and read by the pipeline through the change data feed, keep their
   log: their identifying columns have no statistics, the rewritten files are vacuumed and the
-  erasure commit's change files deleted (change readers skip erasure commits);
+  erasure commit's change files deleted (change readers skip erasure commits); files that
+  unprocessed commits added stay, even if compaction replaced them, since the pipeline still
+  reads them (an erasure waits while its contact has unprocessed data, so they hold none of it);
 - every other table, written only by the pipeline (which never runs beside an erasure), is
   vacuumed in full and its log is cut at a fresh checkpoint, so no old file statistics remain.
 """
@@ -15,22 +17,18 @@ in the transaction log's file statistics and in its commit info (the predicate).
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 from deltalake import DeltaTable
-from deltalake.fs import DeltaStorageHandler
-from pyarrow.fs import FileSelector, FileType, PyFileSystem
+from pyarrow.fs import FileSelector, FileType
 
 from schemas.table_spec import TableSpec
 from storage.lake import ERASURE_COMMIT, Lake
+from storage.lake_maintenance import log_version, table_storage, vacuum_unneeded
 
 log = logging.getLogger(__name__)
-
-LOG_ENTRY = re.compile(r"^(\d{20})\.")
-"""A versioned file of `_delta_log`: commit JSON, checkpoint part or checksum."""
 
 PRUNING_COLUMN = "landed_at"
 """Bronze rows are bounded by landing time too, so a delete reads (and conflicts with) only the
@@ -77,19 +75,26 @@ def _landing_bounds(keys: pl.DataFrame) -> str:
     )
 
 
-def purge_history(lake: Lake, spec: TableSpec) -> Purge:
-    """Physically remove whatever earlier versions of the table still hold."""
+def purge_history(lake: Lake, spec: TableSpec, processed_version: int | None = None) -> Purge:
+    """Physically remove whatever earlier versions of the table still hold.
+
+    `processed_version`: for a bronze table the pipeline reads, the version through which it has
+    processed; the files of later commits are kept for it.
+    """
     if spec.layer == "bronze":
-        return _purge_appended(lake, spec)
+        return _purge_appended(lake, spec, processed_version)
     return _purge_rewritten(lake, spec)
 
 
-def _purge_appended(lake: Lake, spec: TableSpec) -> Purge:
-    """Vacuum only files removed by a commit (never a concurrent append's uncommitted file), then
-    the change files: in bronze only erasure writes them, and change readers skip erasure."""
-    table = lake.table(spec)
-    removed = _vacuum(table, full=False)
-    storage = _storage(lake, spec)
+def _purge_appended(lake: Lake, spec: TableSpec, processed_version: int | None) -> Purge:
+    """Delete the files removed by a commit (never a concurrent append's uncommitted file) except
+    those unprocessed commits added, then the change files: in bronze only erasure writes them,
+    and change readers skip erasure."""
+    if processed_version is None:
+        vacuumed = _vacuum_removed(lake.table(spec))
+    else:
+        vacuumed = vacuum_unneeded(lake, spec, processed_version, keep=timedelta(0))
+    storage = table_storage(lake, spec)
     change_files = [
         info.path
         for info in storage.get_file_info(FileSelector("_change_data", allow_not_found=True))
@@ -97,38 +102,33 @@ def _purge_appended(lake: Lake, spec: TableSpec) -> Purge:
     ]
     for path in change_files:
         storage.delete_file(path)
-    return Purge(data_files=removed + len(change_files), log_entries=0)
+    return Purge(data_files=vacuumed + len(change_files), log_entries=0)
 
 
 def _purge_rewritten(lake: Lake, spec: TableSpec) -> Purge:
     """Vacuum every unreferenced file, checkpoint, and delete the log before the checkpoint."""
     table = lake.table(spec)
-    removed = _vacuum(table, full=True)
+    removed = _vacuum_all(table)
     table.update_incremental()
     table.create_checkpoint()
     checkpoint = table.version()
-    storage = _storage(lake, spec)
+    storage = table_storage(lake, spec)
     entries = storage.get_file_info(FileSelector("_delta_log"))
-    stale = [info.path for info in entries if _log_version(info.path) < checkpoint]
+    stale = [info.path for info in entries if log_version(info.path) < checkpoint]
     for path in stale:
         storage.delete_file(path)
     return Purge(data_files=removed, log_entries=len(stale))
 
 
-def _vacuum(table: DeltaTable, *, full: bool) -> int:
+def _vacuum_removed(table: DeltaTable) -> int:
+    """Every file a commit removed, however recently."""
+    return len(table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False))
+
+
+def _vacuum_all(table: DeltaTable) -> int:
+    """Every file the current version does not reference, however young."""
     removed = table.vacuum(
-        retention_hours=0, enforce_retention_duration=False, dry_run=False, full=full
+        retention_hours=0, enforce_retention_duration=False, dry_run=False, full=True
     )
     table.update_incremental()
     return len(removed)
-
-
-def _log_version(path: str) -> float:
-    """The version a log file belongs to; infinity for `_last_checkpoint` and the like."""
-    match = LOG_ENTRY.match(path.rsplit("/", 1)[-1])
-    return int(match.group(1)) if match else float("inf")
-
-
-def _storage(lake: Lake, spec: TableSpec) -> PyFileSystem:
-    """The table's folder, local or on object storage, as a file system."""
-    return PyFileSystem(DeltaStorageHandler(lake.uri(spec), lake.storage_options))

@@ -113,6 +113,23 @@ class EngageSettings(BaseSettings):
             "larger commit is taken alone), so a backlog is processed in runs of bounded memory."
         ),
     )
+    lake_history_hours: int = Field(
+        default=24,
+        ge=1,
+        description=(
+            "How long silver and gold versions stay readable by time travel; lake maintenance "
+            "removes older files and log entries. Longer keeps more history, but on a local lake "
+            "every commit lists the whole log, so commits slow down as it grows."
+        ),
+    )
+    lake_compact_files: int = Field(
+        default=100,
+        ge=2,
+        description=(
+            "Active files in a bronze table at which its maintenance starts: an intake commit's "
+            "cost grows with the table's files (about 0.1 ms per file)."
+        ),
+    )
     group_commit_max_wait_ms: float = Field(
         default=2.0,
         description="How long the first request of a batch waits for company before committing.",

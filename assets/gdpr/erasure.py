@@ -18,6 +18,7 @@ LAKE_WRITERS = (
     "build_gold",
     "refresh_segments",
     "deliver_communications",
+    "maintain_lake",
 )
 """Jobs that write what erasure rewrites; erasure never runs beside one of them."""
 

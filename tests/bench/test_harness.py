@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.harness import FIGURES
+from bench import bronze_commit
+from bench.harness import FIGURES, BenchContext
 from bench.report import Target, judge
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,3 +51,12 @@ def test_targets_are_judged_met_missed_or_not_measured() -> None:
 def test_every_figure_of_the_issue_is_in_the_harness() -> None:
     names = {figure.name for figure in FIGURES}
     assert {"intake", "pipeline", "freshness", "segment_preview", "get_order", "scaling"} <= names
+
+
+def test_bronze_commit_figure_measures_a_crowded_and_a_maintained_table(tmp_path: Path) -> None:
+    figure = bronze_commit.run(BenchContext(mode="smoke", work_dir=tmp_path))
+    assert figure["files_before_maintenance"] == figure["commits"] == 60
+    assert figure["files_after_maintenance"] == 1
+    assert figure["log_entries_removed"] >= figure["commits"]
+    for key in ("floor_append_ms", "crowded_append_ms", "maintained_append_ms", "ratio"):
+        assert figure[key] > 0, key

@@ -1,0 +1,1 @@
+"""Lake maintenance: keeping every Delta table cheap to write and read."""

@@ -1,0 +1,104 @@
+"""Lake maintenance as data ops run it: the maintain_lake job and the sensor that starts it, on
+orders posted over HTTP, with processing before and after."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dagster as dg
+import httpx
+import pytest
+
+from pipelines.definitions import build_definitions
+from pipelines.maintenance import MAINTAIN_LAKE, bronze_maintenance_sensor
+from pipelines.resources import resources_from_settings
+from schemas.tables import ORDER_CHANGES, ORDERS
+from storage.lake import Lake
+from storage.settings import EngageSettings
+from tests.support.orders import order_body, post_order, succeeded_tag
+
+Process = Callable[[], None]
+ORDERS_POSTED = 12
+
+
+@pytest.fixture
+def instance() -> dg.DagsterInstance:
+    return dg.DagsterInstance.ephemeral()
+
+
+def maintain(
+    settings: EngageSettings, instance: dg.DagsterInstance, tables: list[str] | None = None
+) -> dict[str, object]:
+    """Run maintain_lake; return its step's output metadata as plain values."""
+    job = build_definitions(settings).resolve_job_def(MAINTAIN_LAKE)
+    config = {"ops": {"maintain_lake_tables": {"config": {"tables": tables or []}}}}
+    result = job.execute_in_process(instance=instance, run_config=config)
+    assert result.success
+    (materialization,) = [
+        event
+        for event in result.all_node_events
+        if event.event_type == dg.DagsterEventType.STEP_OUTPUT
+    ]
+    metadata = materialization.step_output_data.metadata
+    return {key: value.value for key, value in metadata.items()}
+
+
+def post_orders(api: httpx.Client) -> list[str]:
+    """One intake commit per order, as with a trickle of traffic."""
+    return [post_order(api, order_body(f"MAINT-{n}")) for n in range(ORDERS_POSTED)]
+
+
+def bronze_files(settings: EngageSettings) -> int:
+    return len(Lake(settings.resolved_lake_uri).table(ORDER_CHANGES).file_uris())
+
+
+def test_compacting_unprocessed_bronze_loses_no_order(
+    api: httpx.Client, process: Process, settings: EngageSettings, instance: dg.DagsterInstance
+) -> None:
+    job_ids = post_orders(api)
+    assert bronze_files(settings) == ORDERS_POSTED
+
+    summary = maintain(settings, instance, [ORDER_CHANGES.name])
+
+    assert summary["tables"] == 1
+    assert summary["files_compacted"] == ORDERS_POSTED
+    assert bronze_files(settings) == 1
+    process()
+    for n, job_id in enumerate(job_ids):
+        succeeded_tag(api, job_id)
+        assert api.get(f"/orders/MAINT-{n}").status_code == 200
+    # Maintaining every table afterwards leaves the orders readable and processing going.
+    everything = maintain(settings, instance)
+    assert everything["tables"] >= 5
+    assert Lake(settings.resolved_lake_uri).scan(ORDERS).collect().height == ORDERS_POSTED
+    late = post_order(api, order_body("MAINT-late"))
+    process()
+    succeeded_tag(api, late)
+
+
+def test_the_sensor_starts_maintenance_when_bronze_has_too_many_files(
+    api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
+) -> None:
+    crowded = settings.model_copy(update={"lake_compact_files": ORDERS_POSTED})
+
+    def tick() -> dg.SensorResult | dg.SkipReason:
+        context = dg.build_sensor_context(
+            instance=instance, resources=resources_from_settings(crowded)
+        )
+        return bronze_maintenance_sensor(context)
+
+    post_order(api, order_body("FIRST"))
+    assert isinstance(tick(), dg.SkipReason)
+    for n in range(1, ORDERS_POSTED):
+        post_order(api, order_body(f"MORE-{n}"))
+
+    result = tick()
+
+    assert isinstance(result, dg.SensorResult)
+    (request,) = result.run_requests or []
+    assert request.run_config == {
+        "ops": {"maintain_lake_tables": {"config": {"tables": [ORDER_CHANGES.name]}}}
+    }
+    summary = maintain(crowded, instance, [ORDER_CHANGES.name])
+    assert summary["files_compacted"] == ORDERS_POSTED
+    assert isinstance(tick(), dg.SkipReason)
