@@ -165,7 +165,7 @@ def vacuum_unneeded(lake: Lake, spec: TableSpec, processed_version: int, keep: t
 
 
 def _delete_if_present(storage: PyFileSystem, path: str) -> bool:
-    """Delete a file the log still lists as removed; an earlier vacuum may have deleted it."""
+    """Delete a file another maintenance (or an earlier vacuum) may have deleted already."""
     try:
         storage.delete_file(path)
     except FileNotFoundError:
@@ -199,11 +199,8 @@ def _cut_log(lake: Lake, spec: TableSpec, first_kept: int) -> int:
     if not checkpoints:
         return 0
     cut = max(checkpoints)
-    stale = [e.path for e in entries if e.version < cut]
     storage = table_storage(lake, spec)
-    for path in stale:
-        storage.delete_file(path)
-    return len(stale)
+    return sum(_delete_if_present(storage, e.path) for e in entries if e.version < cut)
 
 
 def _log_entries(lake: Lake, spec: TableSpec) -> list[_LogEntry]:

@@ -8,12 +8,18 @@ import dagster as dg
 import polars as pl
 
 from assets.gc_paused import gc_paused
+from assets.maintenance.bronze import tidy_processed_bronze
 from assets.metadata import OWNER, WRITE_RETRY, database_table_metadata
 from assets.orders.embedded_actions import plan_embedded_actions
 from assets.orders.silver import ORDER_LINES_MERGED, ORDERS_MERGED, WATERMARK
 from assets.orders.state import latest_versions_in_range, outcomes_in_range, version_documents
-from assets.resources import AutomationsConfig, LakeResource, OperationalDatabase
-from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_LINES, ORDERS
+from assets.resources import (
+    AutomationsConfig,
+    LakeMaintenancePolicy,
+    LakeResource,
+    OperationalDatabase,
+)
+from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, ORDERS
 from storage.actions import queue_actions
 from storage.integration_log import LogEntry, outcome_entries, write_entries
 from storage.jobs import JobOutcome, JobStatus, NewJob, record_outcomes
@@ -27,7 +33,8 @@ from storage.watermarks import get_watermark, set_watermark
         "The current processed version of every live order in the operational database, as "
         "GET /orders serves it; publishing it also settles the batch's jobs (Succeeded with the "
         "versionTag, or Failed with errors), queues the changes' embedded actions, writes the "
-        "integration log and advances the watermark."
+        "integration log and advances the watermark; then maintains order_changes if it has "
+        "ENGAGE_LAKE_COMPACT_FILES files (storage.lake_maintenance)."
     ),
     group_name="silver",
     deps=[ORDERS.name, ORDER_LINES.name, ORDER_CHANGE_OUTCOMES.name],
@@ -38,7 +45,10 @@ from storage.watermarks import get_watermark, set_watermark
     retry_policy=WRITE_RETRY,
 )
 def order_view(
-    lake: LakeResource, database: OperationalDatabase, automations: AutomationsConfig
+    lake: LakeResource,
+    database: OperationalDatabase,
+    automations: AutomationsConfig,
+    lake_maintenance: LakeMaintenancePolicy,
 ) -> dg.MaterializeResult:
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
@@ -61,8 +71,10 @@ def order_view(
         queue_actions(session, actions)
         write_entries(session, [*_log_entries(outcomes), *discarded])
         set_watermark(session, WATERMARK, through)
+    tidied = tidy_processed_bronze(lake.lake, ORDER_CHANGES, through, lake_maintenance)
     return dg.MaterializeResult(
         metadata={
+            **tidied,
             "bronze_through_version": through,
             "orders_published": latest.height,
             "jobs_settled": outcomes.height,

@@ -8,11 +8,17 @@ import dagster as dg
 import polars as pl
 
 from assets.gc_paused import gc_paused
+from assets.maintenance.bronze import tidy_processed_bronze
 from assets.metadata import OWNER, WRITE_RETRY, database_table_metadata
 from assets.receipts.silver import WATERMARK
 from assets.receipts.state import registered_through, rows_in_range
-from assets.resources import LakeResource, OperationalDatabase
-from schemas.tables import RECEIPT_LINES, RECEIPT_SUBMISSION_OUTCOMES, RECEIPTS
+from assets.resources import LakeMaintenancePolicy, LakeResource, OperationalDatabase
+from schemas.tables import (
+    RECEIPT_LINES,
+    RECEIPT_SUBMISSION_OUTCOMES,
+    RECEIPT_SUBMISSIONS,
+    RECEIPTS,
+)
 from storage.integration_log import LogEntry, outcome_entries, write_entries
 from storage.jobs import JobOutcome, JobStatus, NewJob, record_outcomes
 from storage.models import ReceiptView
@@ -34,7 +40,8 @@ CHANGE_TYPE = "register"
         "Every registered receipt in the operational database, as GET /receipts serves it; "
         "publishing it also settles the batch's jobs (Succeeded, possibly as a duplicate, or "
         "Failed with errors), writes the integration log (type Receipts) and advances the "
-        "watermark."
+        "watermark; then maintains receipt_submissions if it has ENGAGE_LAKE_COMPACT_FILES "
+        "files (storage.lake_maintenance)."
     ),
     group_name="silver",
     deps=[RECEIPTS.name, RECEIPT_LINES.name, RECEIPT_SUBMISSION_OUTCOMES.name],
@@ -44,7 +51,9 @@ CHANGE_TYPE = "register"
     pool="receipt_view",
     retry_policy=WRITE_RETRY,
 )
-def receipt_view(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
+def receipt_view(
+    lake: LakeResource, database: OperationalDatabase, lake_maintenance: LakeMaintenancePolicy
+) -> dg.MaterializeResult:
     with database.session() as session:
         watermark = get_watermark(session, WATERMARK)
     through = registered_through(lake.lake)
@@ -60,8 +69,10 @@ def receipt_view(lake: LakeResource, database: OperationalDatabase) -> dg.Materi
         record_job_outcomes(session, _job_details(outcomes))
         write_entries(session, _log_entries(outcomes))
         set_watermark(session, WATERMARK, through)
+    tidied = tidy_processed_bronze(lake.lake, RECEIPT_SUBMISSIONS, through, lake_maintenance)
     return dg.MaterializeResult(
         metadata={
+            **tidied,
             "bronze_through_version": through,
             "receipts_published": receipts.height,
             "jobs_settled": outcomes.height,

@@ -11,11 +11,13 @@ import pytest
 
 from pipelines.definitions import build_definitions
 from pipelines.maintenance import MAINTAIN_LAKE, bronze_maintenance_sensor
+from pipelines.processing import process_pending
 from pipelines.resources import resources_from_settings
-from schemas.tables import ORDER_CHANGES, ORDERS
+from schemas.tables import ORDER_CHANGES, ORDERS, RECEIPT_SUBMISSIONS
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.support.orders import order_body, post_order, succeeded_tag
+from tests.support.receipts import post_receipt, receipt_body, succeeded
 
 Process = Callable[[], None]
 ORDERS_POSTED = 12
@@ -76,10 +78,57 @@ def test_compacting_unprocessed_bronze_loses_no_order(
     succeeded_tag(api, late)
 
 
-def test_the_sensor_starts_maintenance_when_bronze_has_too_many_files(
+def test_the_processing_run_tidies_the_bronze_table_it_has_read(
     api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
 ) -> None:
-    crowded = settings.model_copy(update={"lake_compact_files": ORDERS_POSTED})
+    tidy = settings.model_copy(update={"lake_compact_files": 5})
+    job_ids = post_orders(api)
+
+    assert process_pending(tidy, instance=instance)
+
+    assert bronze_files(settings) == 1
+    for job_id in job_ids:
+        succeeded_tag(api, job_id)
+    # Newest first; the compaction's commit is a bronze commit too, so a second run followed.
+    first = instance.get_run_records(dg.RunsFilter(job_name="process_orders"))[-1]
+    metadata = order_view_metadata(instance, first.dagster_run.run_id)
+    assert metadata["bronze_files_compacted"] == ORDERS_POSTED
+    assert metadata["bronze_files_vacuumed"] == 0  # younger than an hour
+    late = post_order(api, order_body("MAINT-late"))
+    assert process_pending(tidy, instance=instance)
+    succeeded_tag(api, late)
+
+
+def test_the_receipts_run_tidies_receipt_submissions(
+    api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
+) -> None:
+    tidy = settings.model_copy(update={"lake_compact_files": 5})
+    job_ids = [post_receipt(api, receipt_body(receipt_id=f"R-MAINT-{n}")) for n in range(6)]
+
+    assert process_pending(tidy, instance=instance)
+
+    assert len(Lake(settings.resolved_lake_uri).table(RECEIPT_SUBMISSIONS).file_uris()) == 1
+    for job_id in job_ids:
+        succeeded(api, job_id)
+
+
+def order_view_metadata(instance: dg.DagsterInstance, run_id: str) -> dict[str, object]:
+    (event,) = [
+        record.event_log_entry.dagster_event
+        for record in instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        if record.event_log_entry.dagster_event.asset_key == dg.AssetKey("order_view")
+    ]
+    metadata = event.event_specific_data.materialization.metadata
+    return {key: value.value for key, value in metadata.items()}
+
+
+def test_the_sensor_maintains_bronze_that_processing_left_crowded(
+    api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
+) -> None:
+    """Nothing processes here: the fallback threshold is five times ENGAGE_LAKE_COMPACT_FILES."""
+    crowded = settings.model_copy(update={"lake_compact_files": 2})
 
     def tick() -> dg.SensorResult | dg.SkipReason:
         context = dg.build_sensor_context(
@@ -87,9 +136,10 @@ def test_the_sensor_starts_maintenance_when_bronze_has_too_many_files(
         )
         return bronze_maintenance_sensor(context)
 
-    post_order(api, order_body("FIRST"))
+    for n in range(9):
+        post_order(api, order_body(f"FIRST-{n}"))
     assert isinstance(tick(), dg.SkipReason)
-    for n in range(1, ORDERS_POSTED):
+    for n in range(9, ORDERS_POSTED):
         post_order(api, order_body(f"MORE-{n}"))
 
     result = tick()
