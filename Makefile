@@ -62,7 +62,7 @@ $(BENCH_TOOLS): bench/package-lock.json
 
 bench-setup: bytecode $(BENCH_TOOLS) ## Install the benchmarks' load generator (Node.js's npm needed)
 
-bench: bench-setup ## Full benchmark run (about 40 minutes): bench/out/report.json and report.md
+bench: bench-setup ## Full benchmark run (about 45 minutes): bench/out/report.json and report.md
 	$(VENV)/bin/python -m bench --mode full
 
 bench-quick: bench-setup ## Quick benchmark run (a few minutes), 10x smaller
