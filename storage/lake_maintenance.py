@@ -88,15 +88,19 @@ class _LogEntry:
     is_checkpoint: bool
 
 
-def maintain_table(lake: Lake, spec: TableSpec, retention: Retention) -> TableMaintenance:
-    """Compact, vacuum, checkpoint and cut the log of one table, within `retention`.
+def maintain_table(
+    lake: Lake, spec: TableSpec, retention: Retention, *, compact: bool = True
+) -> TableMaintenance:
+    """Compact (unless `compact` is false), vacuum, checkpoint and cut the log of one table,
+    within `retention`.
 
     Safe beside the intake's appends and the pipeline's merges: a compaction that loses a commit
     race is skipped until the next run (the writer's commit wins), and nothing a writer or a
-    reader may still need is removed.
+    reader may still need is removed. Tables rebuilt by an overwrite are not compacted: they have
+    no small files, and an overwrite that lost a race against a compaction would fail its run.
     """
     files_before = len(lake.table(spec).file_uris())
-    compacted, conflict = _compact(lake, spec)
+    compacted, conflict = _compact(lake, spec) if compact else (0, False)
     if retention.processed_version is None:
         vacuumed = _vacuum(lake.table(spec), retention.window)
     else:

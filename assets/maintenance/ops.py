@@ -7,12 +7,18 @@ from pydantic import Field
 
 from assets.resources import LakeMaintenancePolicy, LakeResource, OperationalDatabase
 from schemas.table_spec import TableSpec
-from schemas.tables import ALL_TABLES, BRONZE_TABLES
+from schemas.tables import ALL_TABLES, BRONZE_TABLES, SALES_DAILY
 from storage.lake_maintenance import Retention, TableMaintenance, maintain_table
 from storage.watermarks import get_watermark
 
 ERASE_CONTACTS = "erase_contacts"
 """Erasure rewrites and vacuums every table itself; maintenance waits for it to finish."""
+
+
+REBUILT_TABLES = frozenset(
+    spec.name for spec in ALL_TABLES if spec.layer in ("gold", "segments") or spec == SALES_DAILY
+)
+"""Tables each build replaces in one overwrite (assets.gold, assets.segments, assets.sales)."""
 
 
 class LakeMaintenanceConfig(dg.Config):
@@ -47,7 +53,12 @@ def maintain_lake_tables(
     with database.session() as session:
         processed = {spec.name: get_watermark(session, spec.name) for spec in BRONZE_TABLES}
     results = [
-        maintain_table(lake.lake, spec, _retention(spec, processed, lake_maintenance))
+        maintain_table(
+            lake.lake,
+            spec,
+            _retention(spec, processed, lake_maintenance),
+            compact=spec.name not in REBUILT_TABLES,
+        )
         for spec in specs
     ]
     context.add_output_metadata(_summary(results))

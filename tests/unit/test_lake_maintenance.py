@@ -102,6 +102,17 @@ def test_versions_within_the_history_window_stay_readable(tmp_path: Path) -> Non
     assert lake.scan(ORDER_CHANGES).collect().height == 10
 
 
+def test_a_table_rebuilt_by_overwrite_is_not_compacted(tmp_path: Path) -> None:
+    lake = landed(tmp_path, commits=3)
+
+    result = maintain_table(
+        lake, ORDER_CHANGES, Retention(history=timedelta(hours=2)), compact=False
+    )
+
+    assert (result.files_compacted, result.files_after) == (0, 3)
+    assert lake.table(ORDER_CHANGES).history(1)[0]["operation"] != "OPTIMIZE"
+
+
 def test_compacted_files_keep_personal_columns_out_of_statistics(tmp_path: Path) -> None:
     lake = landed(tmp_path, commits=4)
 
