@@ -26,7 +26,7 @@ from pyarrow.fs import FileSelector, FileType
 
 from schemas.table_spec import TableSpec
 from storage.lake import ERASURE_COMMIT, Lake
-from storage.lake_maintenance import log_version, table_storage, vacuum_unneeded
+from storage.lake_maintenance import delete_log_before, table_storage, vacuum_unneeded
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +111,8 @@ def _purge_rewritten(lake: Lake, spec: TableSpec) -> Purge:
     removed = _vacuum_all(table)
     table.update_incremental()
     table.create_checkpoint()
-    checkpoint = table.version()
-    storage = table_storage(lake, spec)
-    entries = storage.get_file_info(FileSelector("_delta_log"))
-    stale = [info.path for info in entries if log_version(info.path) < checkpoint]
-    for path in stale:
-        storage.delete_file(path)
-    return Purge(data_files=removed, log_entries=len(stale))
+    log_entries = delete_log_before(lake, spec, table.version())
+    return Purge(data_files=removed, log_entries=log_entries)
 
 
 def _vacuum_removed(table: DeltaTable) -> int:

@@ -106,7 +106,8 @@ def maintain_table(
     else:
         vacuumed = vacuum_unneeded(lake, spec, retention.processed_version, retention.window)
     lake.table(spec).create_checkpoint()
-    removed = _cut_log(lake, spec, _first_kept_version(lake, spec, retention))
+    entries = _log_entries(lake, spec)
+    removed = _cut_log(lake, spec, entries, _first_kept_version(lake, spec, entries, retention))
     return TableMaintenance(
         table=spec.path,
         files_before=files_before,
@@ -161,7 +162,7 @@ def vacuum_unneeded(lake: Lake, spec: TableSpec, processed_version: int, keep: t
     )
     if not candidates:
         return 0
-    needed = files_added_after(lake, spec, processed_version)
+    needed = _files_added_after(lake, spec, processed_version)
     storage = table_storage(lake, spec)
     return sum(
         _delete_if_present(storage, path) for path in candidates if unquote(path) not in needed
@@ -181,30 +182,42 @@ def _hours(keep: timedelta) -> int:
     return math.ceil(keep / timedelta(hours=1))
 
 
-def _first_kept_version(lake: Lake, spec: TableSpec, retention: Retention) -> int:
+def _first_kept_version(
+    lake: Lake, spec: TableSpec, entries: list[_LogEntry], retention: Retention
+) -> int:
     """The oldest version that must stay readable: committed within the window, and no later
     than the first unprocessed version."""
     oldest = datetime.now(UTC) - retention.window
-    commits = [e for e in _log_entries(lake, spec) if e.is_commit]
+    commits = [e for e in entries if e.is_commit]
     recent = [e.version for e in commits if e.modified >= oldest]
     first = min(recent, default=lake.version(spec))
     unprocessed = _first_unprocessed(lake, spec, retention)
     return first if unprocessed is None else min(first, unprocessed)
 
 
-def _cut_log(lake: Lake, spec: TableSpec, first_kept: int) -> int:
+def _cut_log(lake: Lake, spec: TableSpec, entries: list[_LogEntry], first_kept: int) -> int:
     """Delete the log before the newest checkpoint at or below `first_kept`.
 
     Reading version v needs a checkpoint at or below v and every commit after it, so versions
     from that checkpoint on stay readable. Returns how many log files were deleted.
     """
-    entries = _log_entries(lake, spec)
     checkpoints = [e.version for e in entries if e.is_checkpoint and e.version <= first_kept]
     if not checkpoints:
         return 0
-    cut = max(checkpoints)
+    return delete_log_before(lake, spec, max(checkpoints), [e.path for e in entries])
+
+
+def delete_log_before(
+    lake: Lake, spec: TableSpec, checkpoint: int, paths: list[str] | None = None
+) -> int:
+    """Delete every log file of a version before `checkpoint` (a checkpoint's version), among
+    `paths` if the caller has listed the log already; returns how many were deleted (another
+    maintenance may have deleted some already)."""
     storage = table_storage(lake, spec)
-    return sum(_delete_if_present(storage, e.path) for e in entries if e.version < cut)
+    if paths is None:
+        paths = [info.path for info in storage.get_file_info(FileSelector("_delta_log"))]
+    stale = [path for path in paths if _log_version(path) < checkpoint]
+    return sum(_delete_if_present(storage, path) for path in stale)
 
 
 def _log_entries(lake: Lake, spec: TableSpec) -> list[_LogEntry]:
@@ -227,13 +240,13 @@ def _log_entry(info: FileInfo) -> _LogEntry | None:
     )
 
 
-def log_version(path: str) -> float:
+def _log_version(path: str) -> float:
     """The version a log file belongs to; infinity for `_last_checkpoint` and the like."""
     match = LOG_ENTRY.match(path.rsplit("/", 1)[-1])
     return int(match.group(1)) if match else float("inf")
 
 
-def files_added_after(lake: Lake, spec: TableSpec, version: int) -> set[str]:
+def _files_added_after(lake: Lake, spec: TableSpec, version: int) -> set[str]:
     """The data files (paths relative to the table) added by the commits after `version`."""
     storage = table_storage(lake, spec)
     added: set[str] = set()
