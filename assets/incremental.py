@@ -41,11 +41,14 @@ def append_new(
     lake: Lake, spec: TableSpec, table: pa.Table, watermark: int, through: int, app_id: str
 ) -> int:
     """Append the rows of `table` (results of bronze commits up to `through`) that a previous
-    attempt at this batch did not already write; returns how many were appended."""
+    attempt at this batch did not already write; returns how many were appended.
+
+    A batch without rows still commits its progress (a commit holding only the txn): bronze
+    commits with nothing to process, such as lake maintenance's compaction, must move the
+    watermark past them, or the pipeline would never be caught up."""
     done = written_through(lake, spec, watermark, app_id)
     if through <= done:
         return 0
     fresh = table.filter(pc.greater_equal(table["change_seq"], first_seq_after(done)))
-    if fresh.num_rows:
-        lake.append(spec, fresh, app_transaction=(app_id, through))
+    lake.append(spec, fresh, app_transaction=(app_id, through))
     return fresh.num_rows

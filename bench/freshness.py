@@ -191,7 +191,9 @@ async def _await_one_order(port: int, key: str, tag: str) -> float:
 RUNS_QUERY = """
 query ProcessingRuns($after: Float!) {
   runsOrError(filter: {pipelineName: "process_orders", createdAfter: $after}) {
-    ... on Runs { results { creationTime startTime endTime } }
+    ... on Runs {
+      results { creationTime startTime endTime stepStats { stepKey startTime endTime } }
+    }
     ... on PythonError { message }
   }
 }
@@ -217,15 +219,32 @@ def processing_runs(ui_port: int, since: float) -> dict[str, float | int | str]:
     except (httpx.HTTPError, KeyError, TypeError, ValueError) as error:
         return {"run_stats_error": f"{type(error).__name__}: {error}"[:300]}
     launch = [run["startTime"] - run["creationTime"] for run in runs if run["startTime"]]
-    running = [
-        run["endTime"] - run["startTime"] for run in runs if run["startTime"] and run["endTime"]
-    ]
+    finished = [run for run in runs if run["startTime"] and run["endTime"]]
+    running = [run["endTime"] - run["startTime"] for run in finished]
     return {
         "processing_runs": len(runs),
         "run_launch_p50_s": round(percentile(launch, 0.5), 1),
         "run_launch_max_s": round(max(launch, default=math.nan), 1),
         "run_duration_p50_s": round(percentile(running, 0.5), 1),
         "run_duration_max_s": round(max(running, default=math.nan), 1),
+        **_step_split(finished),
+    }
+
+
+def _step_split(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where a run's time goes: each step's p50, and the p50 of what no step accounts for
+    (the worker opening the instance and resources, the event log between steps)."""
+    steps: dict[str, list[float]] = {}
+    outside: list[float] = []
+    for run in runs:
+        timed = [step for step in run["stepStats"] if step["startTime"] and step["endTime"]]
+        for step in timed:
+            steps.setdefault(step["stepKey"], []).append(step["endTime"] - step["startTime"])
+        in_steps = sum(step["endTime"] - step["startTime"] for step in timed)
+        outside.append(run["endTime"] - run["startTime"] - in_steps)
+    return {
+        "run_step_p50_s": {key: round(percentile(times, 0.5), 2) for key, times in steps.items()},
+        "run_outside_steps_p50_s": round(percentile(outside, 0.5), 2),
     }
 
 

@@ -570,9 +570,12 @@ def run_process_orders(home: Path) -> RunTiming:
     with RssSampler() as sampler:
         started = time.perf_counter()
         while not _caught_up(lake, settings):
+            before = _processed(settings)
             result = job.execute_in_process(instance=instance)
             if not result.success:
                 raise RuntimeError("process_orders failed")
+            if _processed(settings) == before:
+                raise RuntimeError(f"process_orders did not move the watermark past {before}")
             runs += 1
             steps.update(_step_seconds(result))
             for step, peak in _step_peaks(instance, result.run_id, sampler).items():
@@ -585,6 +588,11 @@ def run_process_orders(home: Path) -> RunTiming:
 def _caught_up(lake: Lake, settings: EngageSettings) -> bool:
     with session_scope(settings.resolved_database_url) as session:
         return caught_up(*bronze_progress(lake, session, BRONZE_SOURCES["process_orders"]))
+
+
+def _processed(settings: EngageSettings) -> int:
+    with session_scope(settings.resolved_database_url) as session:
+        return get_watermark(session, WATERMARK)
 
 
 def _step_seconds(result: dg.ExecuteInProcessResult) -> dict[str, float]:

@@ -9,11 +9,16 @@ import dagster as dg
 import httpx
 import pytest
 
+from assets.orders.silver import WATERMARK as ORDER_CHANGES_WATERMARK
+from assets.receipts.silver import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
 from pipelines.definitions import build_definitions
 from pipelines.maintenance import MAINTAIN_LAKE, bronze_maintenance_sensor
 from pipelines.processing import process_pending
 from pipelines.resources import resources_from_settings
+from pipelines.sensors import bronze_progress, caught_up
+from schemas.table_spec import TableSpec
 from schemas.tables import ORDER_CHANGES, ORDERS, RECEIPT_SUBMISSIONS
+from storage.db import session_scope
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.support.orders import order_body, post_order, succeeded_tag
@@ -94,6 +99,8 @@ def test_the_processing_run_tidies_the_bronze_table_it_has_read(
     metadata = order_view_metadata(instance, first.dagster_run.run_id)
     assert metadata["bronze_files_compacted"] == ORDERS_POSTED
     assert metadata["bronze_files_vacuumed"] == 0  # younger than an hour
+    # The run after it found only the compaction, and still moved the watermark past it.
+    assert caught_up_with(settings, ORDER_CHANGES, ORDER_CHANGES_WATERMARK)
     late = post_order(api, order_body("MAINT-late"))
     assert process_pending(tidy, instance=instance)
     succeeded_tag(api, late)
@@ -110,6 +117,14 @@ def test_the_receipts_run_tidies_receipt_submissions(
     assert len(Lake(settings.resolved_lake_uri).table(RECEIPT_SUBMISSIONS).file_uris()) == 1
     for job_id in job_ids:
         succeeded(api, job_id)
+    assert caught_up_with(settings, RECEIPT_SUBMISSIONS, RECEIPT_SUBMISSIONS_WATERMARK)
+
+
+def caught_up_with(settings: EngageSettings, spec: TableSpec, watermark: str) -> bool:
+    """Whether the bronze table is processed through its last commit, as the sensors see it."""
+    lake = Lake(settings.resolved_lake_uri)
+    with session_scope(settings.resolved_database_url) as session:
+        return caught_up(*bronze_progress(lake, session, [(spec, watermark)]))
 
 
 def order_view_metadata(instance: dg.DagsterInstance, run_id: str) -> dict[str, object]:
