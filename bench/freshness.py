@@ -25,7 +25,8 @@ No floor: the figure is dominated by the pipeline's batching (sensor interval, r
 processing run), for which a "bare library" equivalent does not exist; its target is absolute.
 Instead, the `process_orders` runs of the measurement are read back from Dagster (GraphQL):
 how long each waited from its creation by the sensor to its start (`run_launch_*`: queueing and
-the run worker's process start) and how long it ran (`run_duration_*`).
+the run worker's process start), how long it ran (`run_duration_*`), and where that went:
+each step's p50 (`run_step_p50_s`) and the rest of the run (`run_outside_steps_p50_s`).
 """
 
 from __future__ import annotations

@@ -86,3 +86,6 @@ def _assert_answered_correctly(figure: str, result: dict[str, Any]) -> None:
     else:
         assert result["orders"] > 0, result
         assert result["status_mismatches"] == 0, result
+        # The processing runs were read back, with where their time went.
+        assert result["processing_runs"] > 0, result
+        assert "apply_order_changes" in result["run_step_p50_s"], result
