@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -22,7 +22,10 @@ from schemas.automations import AutomationsError
 from storage.settings import EngageSettings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from schemas.article_xml import ArticleXmlError
+    from storage.models import ApiKey
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_API_PORT = 8000
@@ -118,6 +121,90 @@ def apikey_create(scope_args: tuple[str, ...], name: str) -> None:
         "Store it now: it cannot be shown again. Send it in the `apikey` header.",
         err=True,
     )
+
+
+@apikey.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def apikey_list(include_revoked: bool, as_json: bool) -> None:
+    """List keys: id, name, the key's first characters, scopes, created, revoked."""
+    from ingest_api.app import prepare_storage
+    from storage.apikeys import list_api_keys
+    from storage.db import session_scope
+
+    _configure_logging(logging.WARNING)
+    settings = EngageSettings()
+    prepare_storage(settings)
+    with session_scope(settings.resolved_database_url) as session:
+        rows = [_key_row(record) for record in list_api_keys(session, include_revoked)]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    click.echo(f"{'ID':<36}  {'NAME':<20}  {'PREFIX':<8}  {'CREATED':<20}  {'REVOKED':<20}  SCOPES")
+    for row in rows:
+        click.echo(
+            f"{row['id']:<36}  {row['name'][:20]:<20}  {row['prefix']:<8}  {row['created']:<20}  "
+            f"{row['revoked'] or '-':<20}  {' '.join(row['scopes'])}"
+        )
+
+
+@apikey.command("revoke")
+@click.argument("key_id")
+def apikey_revoke(key_id: str) -> None:
+    """Revoke the key with this id (see `apikey list`): intakes refuse it within a second."""
+    from storage.apikeys import UnknownApiKey, revoke_api_key
+    from storage.db import session_scope
+
+    _configure_logging(logging.WARNING)
+    settings = EngageSettings()
+    try:
+        with session_scope(settings.resolved_database_url) as session:
+            record = revoke_api_key(session, key_id)
+            name = record.name
+    except UnknownApiKey:
+        raise click.BadParameter(f"no key has the id {key_id}", param_hint="KEY_ID") from None
+    click.echo(f"Revoked key {name!r} (id {key_id}).", err=True)
+
+
+@apikey.command("rotate")
+@click.argument("key_id")
+@click.option(
+    "--keep-old",
+    is_flag=True,
+    help="Leave the old key working until it is revoked (switch clients over first).",
+)
+def apikey_rotate(key_id: str, keep_old: bool) -> None:
+    """Replace a key with a new one of the same name and scopes; print the new key on stdout."""
+    from storage.apikeys import UnknownApiKey, rotate_api_key
+    from storage.db import session_scope
+
+    _configure_logging(logging.WARNING)
+    settings = EngageSettings()
+    try:
+        with session_scope(settings.resolved_database_url) as session:
+            record, key = rotate_api_key(session, key_id, keep_old)
+            new_id = record.id
+    except UnknownApiKey:
+        raise click.BadParameter(f"no live key has the id {key_id}", param_hint="KEY_ID") from None
+    click.echo(key)
+    old = "still works until revoked" if keep_old else "is revoked"
+    click.echo(f"New key id {new_id}; the old key {old}. It cannot be shown again.", err=True)
+
+
+def _key_row(record: ApiKey) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "prefix": record.key_prefix,
+        "scopes": sorted(record.scopes.split()),
+        "created": _timestamp(record.created_at),
+        "revoked": _timestamp(record.revoked_at) if record.revoked_at else None,
+    }
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_scope_option(scope_args: tuple[str, ...]) -> frozenset[str]:

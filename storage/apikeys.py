@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import ApiKey
+from storage.models import ApiKey, utcnow
 
 
 class Scope(StrEnum):
@@ -73,6 +73,41 @@ def create_api_key(
     )
     session.add(record)
     session.flush()
+    return record, plaintext
+
+
+class UnknownApiKey(LookupError):
+    """No key has this id."""
+
+
+def list_api_keys(session: Session, include_revoked: bool = False) -> list[ApiKey]:
+    """The keys, oldest first; their hashes stay in the database, the keys were never stored."""
+    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    return list(session.scalars(query))
+
+
+def revoke_api_key(session: Session, key_id: str) -> ApiKey:
+    """Refuse the key from now on (every intake within ApiKeyCache's second); idempotent: a
+    revoked key keeps its first revocation time."""
+    record = session.get(ApiKey, key_id)
+    if record is None:
+        raise UnknownApiKey(key_id)
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+    return record
+
+
+def rotate_api_key(session: Session, key_id: str, keep_old: bool = False) -> tuple[ApiKey, str]:
+    """A new key with the old one's name and scopes; the old one is revoked unless `keep_old`
+    (then the integrator switches over and revokes it when done)."""
+    old = session.get(ApiKey, key_id)
+    if old is None or old.revoked_at is not None:
+        raise UnknownApiKey(key_id)
+    record, plaintext = create_api_key(session, old.name, frozenset(old.scopes.split()))
+    if not keep_old:
+        revoke_api_key(session, key_id)
     return record, plaintext
 
 

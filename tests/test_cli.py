@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,10 +11,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from pipelines.cli import main
 from storage.apikeys import authenticate
@@ -75,6 +78,108 @@ def test_apikey_create_rejects_bad_scopes_with_exit_2(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "--scopes" in result.stderr
+
+
+def create_key(settings: EngageSettings, name: str, scopes: str = "orders:read") -> str:
+    result = CliRunner().invoke(
+        main, ["apikey", "create", "--scopes", scopes, "--name", name], env=cli_env(settings)
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def listed_keys(settings: EngageSettings, *options: str) -> dict[str, dict[str, Any]]:
+    result = CliRunner().invoke(main, ["apikey", "list", "--json", *options], env=cli_env(settings))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    return {row["name"]: row for row in rows}
+
+
+def orders_read_status(intake_url: str, key: str) -> int:
+    """What the intake answers a read with this key: 404 (no such order) or 401."""
+    return httpx.get(f"{intake_url}/api/v3/orders/NO-SUCH", headers={"apikey": key}).status_code
+
+
+def wait_until_refused(intake_url: str, key: str) -> float:
+    """Seconds until the intake refuses the key; it may remember a key for a second."""
+    started = time.monotonic()
+    while orders_read_status(intake_url, key) != 401:
+        assert time.monotonic() - started < 5, "the intake still accepts the key"
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def test_apikey_list_shows_keys_without_secrets(settings: EngageSettings) -> None:
+    shop = create_key(settings, "shop", "orders:write,orders:read")
+    create_key(settings, "pos", "receipts:write")
+
+    keys = listed_keys(settings)
+
+    assert set(keys) == {"shop", "pos"}
+    assert keys["shop"]["scopes"] == ["orders:read", "orders:write"]
+    assert keys["shop"]["prefix"] == shop[:8]
+    assert keys["shop"]["revoked"] is None
+    table = CliRunner().invoke(main, ["apikey", "list"], env=cli_env(settings))
+    assert table.exit_code == 0
+    assert "shop" in table.stdout
+    assert keys["shop"]["id"] in table.stdout
+    with session_scope(settings.resolved_database_url) as session:
+        (digest,) = session.execute(text("SELECT key_hash FROM api_keys WHERE name = 'shop'")).one()
+    for output in (table.stdout, json.dumps(keys)):
+        assert shop not in output
+        assert digest not in output
+
+
+def test_a_revoked_key_is_refused_by_the_running_intake(
+    settings: EngageSettings, intake_url: str
+) -> None:
+    key = create_key(settings, "shop")
+    assert orders_read_status(intake_url, key) == 404
+    key_id = listed_keys(settings)["shop"]["id"]
+
+    result = CliRunner().invoke(main, ["apikey", "revoke", key_id], env=cli_env(settings))
+
+    assert result.exit_code == 0, result.output
+    assert wait_until_refused(intake_url, key) <= 2
+    assert listed_keys(settings) == {}
+    assert listed_keys(settings, "--all")["shop"]["revoked"] is not None
+
+
+@pytest.mark.parametrize("keep_old", [False, True])
+def test_apikey_rotate_issues_a_new_key_with_the_same_scopes(
+    settings: EngageSettings, intake_url: str, keep_old: bool
+) -> None:
+    old = create_key(settings, "shop", "orders:read,receipts:write")
+    old_id = listed_keys(settings)["shop"]["id"]
+    assert orders_read_status(intake_url, old) == 404
+
+    options = ["--keep-old"] if keep_old else []
+    result = CliRunner().invoke(main, ["apikey", "rotate", old_id, *options], env=cli_env(settings))
+
+    assert result.exit_code == 0, result.output
+    new = result.stdout.strip()
+    assert new != old
+    assert new not in result.stderr
+    assert orders_read_status(intake_url, new) == 404
+    with session_scope(settings.resolved_database_url) as session:
+        principal = authenticate(session, new)
+    assert principal is not None
+    assert principal.name == "shop"
+    assert principal.scopes == {"orders:read", "receipts:write"}
+    if keep_old:
+        assert orders_read_status(intake_url, old) == 404
+    else:
+        wait_until_refused(intake_url, old)
+
+
+@pytest.mark.parametrize("command", ["revoke", "rotate"])
+def test_apikey_commands_reject_an_unknown_id_with_exit_2(
+    settings: EngageSettings, command: str
+) -> None:
+    result = CliRunner().invoke(main, ["apikey", command, "no-such-id"], env=cli_env(settings))
+
+    assert result.exit_code == 2
+    assert "no-such-id" in result.stderr
 
 
 @pytest.fixture
