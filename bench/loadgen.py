@@ -88,6 +88,9 @@ def product_env(settings: EngageSettings) -> dict[str, str]:
         "ENGAGE_DATABASE_URL": settings.resolved_database_url,
         "ENGAGE_LAKE_URI": settings.resolved_lake_uri,
         "DAGSTER_HOME": str(settings.resolved_home / "dagster"),
+        # One key sends hundreds of requests a second here: the per-key limit would be the
+        # figure. An integrator with such traffic gets a limit to match.
+        "ENGAGE_RATE_LIMIT_PER_S": "0",
     }
 
 

@@ -14,6 +14,7 @@ from ingest_api.api_key_cache import ApiKeyCache
 from ingest_api.body import read_json
 from ingest_api.errors import ProblemError
 from ingest_api.landing import GroupCommitter
+from ingest_api.rate_limit import RateLimiter
 from schemas.automations import Automations
 from schemas.table_spec import TableSpec
 from storage.apikeys import Principal, Scope, authenticate
@@ -103,15 +104,32 @@ def _authenticate(database_url: str, key: str) -> Principal | None:
 def require_scope(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits a key holding any of `scopes` (or admin)."""
 
-    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        if any(principal.allows(scope) for scope in scopes):
-            return principal
-        needed = " or ".join(scope.value for scope in scopes)
-        raise ProblemError(
-            403, "Forbidden", f"This API key lacks the scope {needed}.", code="MissingScope"
-        )
+    async def check(
+        request: Request, principal: Annotated[Principal, Depends(get_principal)]
+    ) -> Principal:
+        if not any(principal.allows(scope) for scope in scopes):
+            needed = " or ".join(scope.value for scope in scopes)
+            raise ProblemError(
+                403, "Forbidden", f"This API key lacks the scope {needed}.", code="MissingScope"
+            )
+        _enforce_rate_limit(request.app.state.rate_limiter, principal)
+        return principal
 
     return check
+
+
+def _enforce_rate_limit(limiter: RateLimiter, principal: Principal) -> None:
+    """429 with Retry-After when the key has used up its requests (ingest_api/rate_limit.py)."""
+    wait = limiter.wait_seconds(principal.key_id)
+    if wait > 0:
+        raise ProblemError(
+            429,
+            "Too Many Requests",
+            f"This API key may make {limiter.rate:g} requests a second (bursts of "
+            f"{limiter.burst}); retry after the Retry-After seconds.",
+            headers={"Retry-After": limiter.retry_after(wait)},
+            code="RateLimited",
+        )
 
 
 def committer_for(spec: TableSpec) -> Callable[[Request], Awaitable[GroupCommitter]]:

@@ -104,6 +104,17 @@ class EngageSettings(BaseSettings):
             "within this time. 0 looks every request's key up."
         ),
     )
+    rate_limit_per_s: float = Field(
+        default=50.0,
+        ge=0,
+        description=(
+            "Requests a second each API key may make, on average, per intake process; more get "
+            "429 with Retry-After. 0 turns the limit off."
+        ),
+    )
+    rate_limit_burst: int = Field(
+        default=200, ge=1, description="Requests an API key may make at once above its rate."
+    )
     group_commit_max_rows: int = 2000
     max_changes_per_run: int = Field(
         default=100_000,
