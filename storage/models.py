@@ -393,3 +393,23 @@ class PersonalDataExtract(Base):
     document: Mapped[str] = mapped_column(Text, doc="The extract as JSON.")
     size_bytes: Mapped[int] = mapped_column(BigInteger, doc="Size of the document in bytes.")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """A POST sent with an `Idempotency-Key`: its body's hash and, once answered, the answer.
+
+    Keyed by the API key's digest (the same SHA-256 as `api_keys.key_hash`), so two integrators
+    may use the same idempotency key. Only landing endpoints use it, whose answers (a job id and
+    its link) hold no personal data; the request body itself is never kept.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    api_key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64), doc="SHA-256 of method, path and body.")
+    status_code: Mapped[int | None] = mapped_column(Integer, doc="None while being answered.")
+    response_body: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(500), doc="The answer's Location header.")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
