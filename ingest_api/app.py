@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -12,7 +13,10 @@ from fastapi import FastAPI
 from ingest_api.access_log import AccessLogMiddleware
 from ingest_api.api_key_cache import ApiKeyCache
 from ingest_api.errors import install_error_handlers
+from ingest_api.idempotency import IdempotencyMiddleware, purge_idempotency_keys
 from ingest_api.landing import GroupCommitter
+from ingest_api.openapi import PROBLEM_RESPONSES, install_openapi
+from ingest_api.rate_limit import RateLimiter
 from ingest_api.routes import (
     actions,
     articles,
@@ -100,11 +104,13 @@ def create_app(
         for committer in committers.values():
             await committer.start()
         app.state.committers = committers
+        purging = asyncio.create_task(purge_idempotency_keys(settings.resolved_database_url))
         if freeze_after_start:
             _freeze_startup_objects()
         try:
             yield
         finally:
+            purging.cancel()
             for committer in committers.values():
                 await committer.stop()
 
@@ -116,7 +122,13 @@ def create_app(
     )
     app.state.settings = settings
     app.state.api_keys = ApiKeyCache(settings.api_key_cache_seconds)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.automations = automations
+    app.add_middleware(
+        IdempotencyMiddleware,
+        database_url=settings.resolved_database_url,
+        max_body_bytes=max(settings.max_body_bytes, settings.import_max_body_bytes),
+    )
     app.add_middleware(AccessLogMiddleware)
     install_error_handlers(app)
     # The jobs router goes first so that /orders/jobs is not read as an order called "jobs".
@@ -134,5 +146,6 @@ def create_app(
         loyalty.router,
         segments.router,
     ):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    install_openapi(app)
     return app

@@ -10,7 +10,9 @@ from pydantic import AwareDatetime
 
 from schemas.paging import DEFAULT_COUNT, MAX_COUNT, page_links
 
-Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]
+MAX_OFFSET = 2**31 - 1
+"""Larger offsets overflow the databases' integers (found by tests/api/test_fuzzing.py)."""
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many items to skip.")]
 Count = Annotated[int, Query(ge=1, le=MAX_COUNT, description="Page size (at most 100).")]
 Since = Annotated[
     AwareDatetime | None,

@@ -138,16 +138,27 @@ def read_receipt(
 IMMUTABLE = ["PUT", "PATCH", "DELETE"]
 
 
-@router.api_route("", methods=IMMUTABLE, summary="Not allowed: receipts are immutable")
 def receipts_are_immutable() -> Response:
     raise _immutable("GET, POST")
 
 
-@router.api_route(
-    "/{uniqueReceiptId}", methods=IMMUTABLE, summary="Not allowed: receipts are immutable"
-)
 def receipt_is_immutable(unique_receipt_id: ReceiptIdPath) -> Response:
     raise _immutable("GET")
+
+
+# One route per method, so that each has an OpenAPI operation id of its own.
+for _method in IMMUTABLE:
+    for _path, _endpoint in (
+        ("", receipts_are_immutable),
+        ("/{uniqueReceiptId}", receipt_is_immutable),
+    ):
+        router.add_api_route(
+            _path,
+            _endpoint,
+            methods=[_method],
+            summary="Not allowed: receipts are immutable",
+            operation_id=f"{_endpoint.__name__}_{_method.lower()}",
+        )
 
 
 def _immutable(allow: str) -> ProblemError:
