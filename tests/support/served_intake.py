@@ -1,0 +1,74 @@
+"""`engage-orders serve` in a process of its own, which a test can kill and start again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from storage.settings import EngageSettings
+from tests.support.server import free_port
+
+COMMAND = Path(sys.executable).with_name("engage-orders")
+START_TIMEOUT_S = 60.0
+
+
+class ServedIntake:
+    """The intake as operators run it, on one port across restarts, logging to `log_path`."""
+
+    def __init__(self, settings: EngageSettings, log_path: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.kills = 0
+        self.up = threading.Event()
+        """Set while the intake accepts connections: clients wait on it across restarts."""
+        self._log_path = log_path
+        self._env = {
+            **os.environ,
+            "ENGAGE_HOME": str(settings.resolved_home),
+            "ENGAGE_LAKE_URI": settings.resolved_lake_uri,
+            "ENGAGE_DATABASE_URL": settings.resolved_database_url,
+            "ENGAGE_RATE_LIMIT_PER_S": str(settings.rate_limit_per_s),
+            "ENGAGE_RATE_LIMIT_BURST": str(settings.rate_limit_burst),
+        }
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the intake and wait until it accepts connections."""
+        with self._log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [str(COMMAND), "serve", "--port", str(self.port)],
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _accepts(self.port):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the intake did not start; see {self._log_path}")
+            time.sleep(0.05)
+        self.up.set()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no flush, whatever the intake was doing."""
+        assert self._process is not None
+        self.up.clear()
+        self._process.send_signal(signal.SIGKILL)
+        self._process.wait()
+        self.kills += 1
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
