@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from ingest_api.access_log import AccessLogMiddleware
 from ingest_api.api_key_cache import ApiKeyCache
+from ingest_api.body_timeout import BodyTimeoutMiddleware
 from ingest_api.errors import install_error_handlers
 from ingest_api.idempotency import IdempotencyMiddleware, purge_idempotency_keys
 from ingest_api.landing import GroupCommitter
@@ -129,6 +130,7 @@ def create_app(
         database_url=settings.resolved_database_url,
         max_body_bytes=max(settings.max_body_bytes, settings.import_max_body_bytes),
     )
+    app.add_middleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds)
     app.add_middleware(AccessLogMiddleware)
     install_error_handlers(app)
     # The jobs router goes first so that /orders/jobs is not read as an order called "jobs".

@@ -82,8 +82,12 @@ OffsetDatetime = Annotated[AwareDatetime, Field(examples=["2025-12-03T15:15:19+0
 
 ShortText = Annotated[str, Field(max_length=255)]
 LongText = Annotated[str, Field(max_length=4000)]
-Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s/?#][^/?#]*$")]
-"""An id chosen by the integrator; it appears in URLs, so no slashes, '?' or '#'."""
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=128, pattern=r"^[^\s/?#\x00-\x1f\x7f][^/?#\x00-\x1f\x7f]*$"),
+]
+"""An id chosen by the integrator; it appears in URLs, so no slashes, '?' or '#', and it is a
+database key, so no control characters (PostgreSQL cannot store NUL)."""
 
 LANGUAGE_TAG_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 """What a BCP 47 language tag looks like (`sv`, `sv-SE`, `zh-Hant-TW`): a 2-3 letter language,

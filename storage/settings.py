@@ -115,6 +115,14 @@ class EngageSettings(BaseSettings):
     rate_limit_burst: int = Field(
         default=200, ge=1, description="Requests an API key may make at once above its rate."
     )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "How long a request's body may take to arrive; a slower one gets 408 and its "
+            "connection is closed (slow-loris clients). 0: no limit."
+        ),
+    )
     group_commit_max_rows: int = 2000
     max_changes_per_run: int = Field(
         default=100_000,
