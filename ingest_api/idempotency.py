@@ -8,12 +8,14 @@ of requests without the header, which cost one header lookup.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
 
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,14 +61,20 @@ class IdempotencyMiddleware:
         if body is None:
             await self.app(scope, _replaying(b"", more=True, receive=receive), send)
             return
-        await self._answer_once(scope, send, hash_key(api_key), key, body)
+        await self._answer_once(scope, receive, send, (hash_key(api_key), key), body)
 
     async def _answer_once(
-        self, scope: Scope, send: Send, digest: str, key: str, body: bytes
+        self, scope: Scope, receive: Receive, send: Send, keys: tuple[str, str], body: bytes
     ) -> None:
+        digest, key = keys
         request_hash = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
-        taken = await run_in_threadpool(self._claim, digest, key, request_hash)
-        receive = _replaying(body)
+        receive = _replaying(body, receive=receive)
+        try:
+            taken = await run_in_threadpool(self._claim, digest, key, request_hash)
+        except OperationalError:
+            log.error("idempotency key lookup failed: the operational database is unavailable")
+            await _problem(scope, receive, send, 503, "DatabaseUnavailable", _DOWN, _RETRY_LATER)
+            return
         if taken.result is ClaimResult.REPLAY:
             await _replay(taken, scope, receive, send)
         elif taken.result is ClaimResult.MISMATCH:
@@ -81,17 +89,23 @@ class IdempotencyMiddleware:
         self, scope: Scope, receive: Receive, send: Send, digest: str, key: str
     ) -> None:
         async def settle(answer: _Recorder) -> None:
-            if 200 <= answer.status < 300:
-                await run_in_threadpool(self._complete, digest, key, answer)
-            else:
-                await run_in_threadpool(self._release, digest, key)
+            # The answer goes out whatever happens here: if the key cannot be settled, it is
+            # free again after ANSWER_TIMEOUT.
+            try:
+                if 200 <= answer.status < 300:
+                    await run_in_threadpool(self._complete, digest, key, answer)
+                else:
+                    await run_in_threadpool(self._release, digest, key)
+            except OperationalError:
+                log.error("settling an idempotency key failed: the database is unavailable")
 
         answer = _Recorder(send, settle)
         try:
             await self.app(scope, receive, answer.send)
         finally:
             if not answer.settled:  # the app failed before answering in full
-                await run_in_threadpool(self._release, digest, key)
+                with contextlib.suppress(OperationalError):
+                    await run_in_threadpool(self._release, digest, key)
 
     def _claim(self, digest: str, key: str, request_hash: str) -> Claim:
         with session_scope(self.database_url) as session:
@@ -185,6 +199,8 @@ _REUSED = (
     "new key for a new request."
 )
 _IN_USE = "A request with this Idempotency-Key is being answered; retry shortly."
+_DOWN = "The operational database is unavailable; nothing was stored. Retry later."
+_RETRY_LATER = {"Retry-After": "10"}
 
 
 async def _problem(
@@ -196,7 +212,12 @@ async def _problem(
     detail: str,
     headers: dict[str, str] | None = None,
 ) -> None:
-    titles = {400: "Bad Request", 409: "Conflict", 422: "Unprocessable Content"}
+    titles = {
+        400: "Bad Request",
+        409: "Conflict",
+        422: "Unprocessable Content",
+        503: "Service Unavailable",
+    }
     problem = Problem(
         type=f"urn:engage-orders:problem:{code}",
         title=titles[status],
