@@ -569,12 +569,13 @@ def run_process_orders(home: Path) -> RunTiming:
     runs = 0
     with RssSampler() as sampler:
         started = time.perf_counter()
-        while not _caught_up(lake, settings):
-            before = _processed(settings)
+        done, processed = _progress(lake, settings)
+        while not done:
             result = job.execute_in_process(instance=instance)
             if not result.success:
                 raise RuntimeError("process_orders failed")
-            if _processed(settings) == before:
+            done, before, processed = *_progress(lake, settings), processed
+            if processed == before:
                 raise RuntimeError(f"process_orders did not move the watermark past {before}")
             runs += 1
             steps.update(_step_seconds(result))
@@ -585,14 +586,11 @@ def run_process_orders(home: Path) -> RunTiming:
     return RunTiming(round(seconds, 3), rounded, peaks, runs, sampler.peak())
 
 
-def _caught_up(lake: Lake, settings: EngageSettings) -> bool:
+def _progress(lake: Lake, settings: EngageSettings) -> tuple[bool, dict[str, int]]:
+    """Whether the backlog is processed, and through which bronze version."""
     with session_scope(settings.resolved_database_url) as session:
-        return caught_up(*bronze_progress(lake, session, BRONZE_SOURCES["process_orders"]))
-
-
-def _processed(settings: EngageSettings) -> int:
-    with session_scope(settings.resolved_database_url) as session:
-        return get_watermark(session, WATERMARK)
+        versions, processed = bronze_progress(lake, session, BRONZE_SOURCES["process_orders"])
+    return caught_up(versions, processed), processed
 
 
 def _step_seconds(result: dg.ExecuteInProcessResult) -> dict[str, float]:

@@ -31,13 +31,13 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     """The body, refused with 413 as soon as it grows past `max_bytes`."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise _too_large(max_bytes)
+        raise too_large(max_bytes)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise _too_large(max_bytes)
+            raise too_large(max_bytes)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -60,7 +60,8 @@ def parse_json(model: type[ModelT], body: bytes, context: dict[str, Any] | None 
         raise body_validation_error(error) from None
 
 
-def _too_large(max_bytes: int) -> ProblemError:
+def too_large(max_bytes: int) -> ProblemError:
+    """413 for a body over `max_bytes`."""
     return ProblemError(
         413,
         "Content Too Large",

@@ -12,7 +12,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ingest_api.errors import ProblemError, problem_response
+from ingest_api.errors import ProblemError, send_problem
 
 
 class BodyTimeout(ProblemError):
@@ -63,5 +63,4 @@ class BodyTimeoutMiddleware:
             # Raised outside the app's own error handlers (by a middleware reading the body).
             if started:
                 raise
-            response = problem_response(timeout.problem, timeout.headers)
-            await response(scope, receive, send)
+            await send_problem(timeout, scope, receive, send)

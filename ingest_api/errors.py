@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from schemas.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -64,6 +65,11 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
         headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,
     )
+
+
+async def send_problem(error: ProblemError, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer with `error` from an ASGI middleware, outside the app's exception handlers."""
+    await problem_response(error.problem, error.headers)(scope, receive, send)
 
 
 async def _problem_error(_request: Request, error: Exception) -> JSONResponse:

@@ -19,8 +19,9 @@ from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ingest_api.errors import problem_response
-from schemas.problems import FieldError, Problem
+from ingest_api.body import too_large
+from ingest_api.errors import ProblemError, send_problem
+from schemas.problems import FieldError
 from storage.apikeys import hash_key
 from storage.db import session_scope
 from storage.idempotency import Claim, ClaimResult, claim, complete, purge_expired, release
@@ -55,11 +56,16 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not VALID_KEY.match(key):
-            await _problem(scope, receive, send, 400, "InvalidIdempotencyKey", _INVALID)
+            await send_problem(
+                _problem(400, "Bad Request", "InvalidIdempotencyKey", _INVALID),
+                scope,
+                receive,
+                send,
+            )
             return
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
-            await self.app(scope, _replaying(b"", more=True, receive=receive), send)
+            await send_problem(too_large(self.max_body_bytes), scope, receive, send)
             return
         await self._answer_once(scope, receive, send, (hash_key(api_key), key), body)
 
@@ -73,15 +79,17 @@ class IdempotencyMiddleware:
             taken = await run_in_threadpool(self._claim, digest, key, request_hash)
         except OperationalError:
             log.error("idempotency key lookup failed: the operational database is unavailable")
-            await _problem(scope, receive, send, 503, "DatabaseUnavailable", _DOWN, _RETRY_LATER)
+            down = _problem(503, "Service Unavailable", "DatabaseUnavailable", _DOWN, 10)
+            await send_problem(down, scope, receive, send)
             return
         if taken.result is ClaimResult.REPLAY:
             await _replay(taken, scope, receive, send)
         elif taken.result is ClaimResult.MISMATCH:
-            await _problem(scope, receive, send, 422, "IdempotencyKeyReused", _REUSED)
+            reused = _problem(422, "Unprocessable Content", "IdempotencyKeyReused", _REUSED)
+            await send_problem(reused, scope, receive, send)
         elif taken.result is ClaimResult.IN_PROGRESS:
-            headers = {"Retry-After": "1"}
-            await _problem(scope, receive, send, 409, "IdempotencyKeyInUse", _IN_USE, headers)
+            in_use = _problem(409, "Conflict", "IdempotencyKeyInUse", _IN_USE, 1)
+            await send_problem(in_use, scope, receive, send)
         else:
             await self._answer_and_remember(scope, receive, send, digest, key)
 
@@ -149,7 +157,7 @@ class _Recorder:
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None past `limit` (the route then answers 413 as usual)."""
+    """The whole body, or None past `limit`."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -164,18 +172,16 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replaying(body: bytes, more: bool = False, receive: Receive | None = None) -> Receive:
-    """A `receive` that hands the app the body read already (then the rest, if `more`)."""
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body read already, then what the client sends."""
     sent = False
 
     async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": more}
-        if receive is not None:
-            return await receive()
-        return {"type": "http.disconnect"}
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
 
     return replay
 
@@ -200,32 +206,14 @@ _REUSED = (
 )
 _IN_USE = "A request with this Idempotency-Key is being answered; retry shortly."
 _DOWN = "The operational database is unavailable; nothing was stored. Retry later."
-_RETRY_LATER = {"Retry-After": "10"}
 
 
-async def _problem(
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    status: int,
-    code: str,
-    detail: str,
-    headers: dict[str, str] | None = None,
-) -> None:
-    titles = {
-        400: "Bad Request",
-        409: "Conflict",
-        422: "Unprocessable Content",
-        503: "Service Unavailable",
-    }
-    problem = Problem(
-        type=f"urn:engage-orders:problem:{code}",
-        title=titles[status],
-        status=status,
-        detail=detail,
-        errors=[FieldError(path="", code=code, message=f"Header Idempotency-Key: {detail}")],
-    )
-    await problem_response(problem, headers)(scope, receive, send)
+def _problem(
+    status: int, title: str, code: str, detail: str, retry_after_s: int | None = None
+) -> ProblemError:
+    headers = {"Retry-After": str(retry_after_s)} if retry_after_s else None
+    errors = [FieldError(path="", code=code, message=f"Header Idempotency-Key: {detail}")]
+    return ProblemError(status, title, detail, errors, headers, code)
 
 
 async def purge_idempotency_keys(database_url: str) -> None:

@@ -21,7 +21,7 @@ from storage.settings import EngageSettings
 from tests.conftest import make_key
 from tests.support.orders import JSON, order_body
 from tests.support.receipts import receipt_body
-from tests.support.server import client
+from tests.support.server import client, running_intake
 
 
 def landed(settings: EngageSettings, spec=ORDER_CHANGES) -> int:
@@ -171,3 +171,16 @@ def test_keys_older_than_24_hours_are_purged(settings: EngageSettings) -> None:
     with session_scope(settings.resolved_database_url) as session:
         left = session.scalars(select(IdempotencyRecord.idempotency_key)).all()
     assert left == ["young"]
+
+
+def test_a_body_over_the_limit_with_a_key_is_413(settings: EngageSettings) -> None:
+    small = settings.model_copy(update={"max_body_bytes": 4096, "import_max_body_bytes": 8192})
+    with running_intake(small) as base_url:
+        api = client(base_url, make_key(small, Scope.ORDERS_WRITE))
+        body = order_body("IDEM-12", externalStatus="x" * 10_000)
+
+        response = post(api, "/orders", body, "too-big")
+
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:engage-orders:problem:PayloadTooLarge"
+    assert landed(settings) == 0

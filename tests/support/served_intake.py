@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from pipelines.supervisor import port_accepts
 from storage.settings import EngageSettings
 from tests.support.server import free_port
 
@@ -48,7 +48,7 @@ class ServedIntake:
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _accepts(self.port):
+        while not port_accepts("127.0.0.1", self.port):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the intake did not start; see {self._log_path}")
             time.sleep(0.05)
@@ -66,9 +66,3 @@ class ServedIntake:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             self._process.wait(timeout=30)
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
