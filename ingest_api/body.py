@@ -6,12 +6,15 @@ types in a way FastAPI's own body handling is not, it is fast, and the raw bytes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from ingest_api.errors import ProblemError, body_validation_error
+from ingest_api.duplicate_members import repeated_member
+from ingest_api.errors import ProblemError, body_validation_error, format_error
+from schemas.problems import FieldError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -54,10 +57,31 @@ async def read_json(request: Request, max_bytes: int) -> bytes:
 
 
 def parse_json(model: type[ModelT], body: bytes, context: dict[str, Any] | None = None) -> ModelT:
+    """The validated body; a body that names a member twice is refused (400) as well."""
     try:
-        return model.model_validate_json(body, context=context)
+        parsed = model.model_validate_json(body, context=context)
     except ValidationError as error:
         raise body_validation_error(error) from None
+    refuse_repeated_members(body, format_error)
+    return parsed
+
+
+def refuse_repeated_members(
+    body: bytes, problem: Callable[[list[FieldError]], ProblemError]
+) -> None:
+    """Raise `problem` naming the first repeated member of `body`, if any
+    (ingest_api/duplicate_members.py says why)."""
+    path = repeated_member(body)
+    if path is not None:
+        raise problem([duplicate_member_error(path)])
+
+
+def duplicate_member_error(path: str) -> FieldError:
+    return FieldError(
+        path=path,
+        code="DuplicateMember",
+        message="This name appears twice in its object; send each member once.",
+    )
 
 
 def too_large(max_bytes: int) -> ProblemError:

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from ingest_api.accepted import land_accepted
+from ingest_api.body import refuse_repeated_members
 from ingest_api.errors import ProblemError
 from ingest_api.landing import GroupCommitter
 from schemas.problems import FieldError, field_errors_from_validation
@@ -48,9 +49,11 @@ def invalid_body(errors: Sequence[FieldError], what: str) -> ProblemError:
 def parse_batch(model: type[ModelT], body: bytes, what: str) -> ModelT:
     """The strict pydantic parse of a JSON body; errors are JSON pointers (`/3/gtin`)."""
     try:
-        return model.model_validate_json(body)
+        parsed = model.model_validate_json(body)
     except ValidationError as error:
         raise invalid_body(field_errors_from_validation(error), what) from None
+    refuse_repeated_members(body, lambda errors: invalid_body(errors, what))
+    return parsed
 
 
 async def land_registrations(

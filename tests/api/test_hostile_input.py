@@ -18,6 +18,7 @@ from storage.settings import EngageSettings
 from tests.conftest import make_key
 from tests.support.orders import JSON, order_body
 from tests.support.receipts import receipt_body
+from tests.support.registers import assert_no_articles_landed, full_article
 from tests.support.server import running_intake
 
 
@@ -134,3 +135,80 @@ def test_a_slow_loris_body_gets_408_and_the_connection_closed(
     assert b"RequestTimeout" in answer
     assert BODY_TIMEOUT_S <= elapsed < BODY_TIMEOUT_S + 3
     assert landed(settings) == 0
+
+
+def with_repeat(path: tuple[str | int, ...], first: str, second: str) -> bytes:
+    """An order whose member at `path` is written twice, `"name": first, "name": second`."""
+    body = order_body("HOSTILE-1", extraData={"campaign": "AW25"})
+    parent = body
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = "__REPEATED__"
+    twice = f'"{path[-1]}": {first}, "{path[-1]}": {second}'
+    return json.dumps(body).replace(f'"{path[-1]}": "__REPEATED__"', twice).encode()
+
+
+REPEATED = {
+    "top level": (with_repeat(("status",), '"InProgress"', '"Cancelled"'), "/status"),
+    "same value": (with_repeat(("currencyCode",), '"SEK"', '"SEK"'), "/currencyCode"),
+    "in a line": (
+        with_repeat(("lineItems", "items", 1, "quantity"), "1", "9"),
+        "/lineItems/items/1/quantity",
+    ),
+    "in free-form extraData": (
+        with_repeat(("extraData", "campaign"), '"AW25"', '"SS26"'),
+        "/extraData/campaign",
+    ),
+    "spelled with an escape": (
+        order_json().encode()[:-1] + b', "\\u0073tatus": "Cancelled"}',
+        "/status",
+    ),
+}
+
+
+@pytest.mark.parametrize(("body", "pointer"), list(REPEATED.values()), ids=list(REPEATED))
+def test_an_order_naming_a_member_twice_gets_400_naming_it_and_lands_nothing(
+    api: httpx.Client, settings: EngageSettings, body: bytes, pointer: str
+) -> None:
+    """pydantic keeps the last of two values, other readers of the landed bytes the first."""
+    response = api.post("/orders", content=body, headers=JSON)
+
+    assert response.status_code == 400, response.text[:500]
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"] == [
+        {
+            "path": pointer,
+            "code": "DuplicateMember",
+            "message": "This name appears twice in its object; send each member once.",
+        }
+    ]
+    assert landed(settings) == 0
+
+
+def test_a_receipt_and_an_article_batch_naming_a_member_twice_get_400_and_land_nothing(
+    api: httpx.Client, settings: EngageSettings
+) -> None:
+    receipt = json.dumps(receipt_body(receipt_id="R-REPEATED"))
+    receipt = receipt[:-1] + ', "receiptId": "R-OTHER"}'
+    articles = json.dumps([full_article("SKU-1"), full_article("SKU-2", 2)])
+    articles = articles.replace('"brand": "Nordvik"', '"brand": "Nordvik", "brand": "Other"', 2)
+
+    receipt_answer = api.post("/receipts", content=receipt, headers=JSON)
+    articles_answer = api.post("/articles", content=articles, headers=JSON)
+
+    assert receipt_answer.status_code == 400, receipt_answer.text[:500]
+    assert [error["path"] for error in receipt_answer.json()["errors"]] == ["/receiptId"]
+    assert articles_answer.status_code == 400, articles_answer.text[:500]
+    assert [error["path"] for error in articles_answer.json()["errors"]] == ["/0/brand"]
+    assert landed(settings) == 0
+    assert_no_articles_landed(settings)
+
+
+def test_an_order_with_distinct_names_in_separate_objects_is_accepted(
+    api: httpx.Client, settings: EngageSettings
+) -> None:
+    """The same name in two objects (every line has a `quantity`) is no repeat."""
+    response = api.post("/orders", content=order_json(), headers=JSON)
+
+    assert response.status_code == 202, response.text[:500]
+    assert landed(settings) == 1
