@@ -47,6 +47,9 @@ run_retries:
 run_monitoring:
   # Fails runs whose worker died (e.g. the machine restarted) instead of leaving them STARTED.
   enabled: true
+  # ... and frees the pool slots such a run held: without this, a table's writers would wait
+  # for them forever (pipelines/pool_slots.py does the same for `engage-orders process`).
+  free_slots_after_run_end_seconds: 30
 
 sensors:
   use_threads: true

@@ -14,6 +14,7 @@ from assets.segments import SEGMENT_ASSETS, SEGMENT_CHECKS
 from pipelines.gdpr import GDPR_JOBS, GDPR_SCHEDULES, GDPR_SENSORS
 from pipelines.jobs import ALL_JOBS, refresh_segments
 from pipelines.maintenance import MAINTENANCE_JOBS, MAINTENANCE_SCHEDULES, MAINTENANCE_SENSORS
+from pipelines.pool_slots import POOL_SENSORS
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import PIPELINE_SENSORS
 from storage.settings import EngageSettings
@@ -44,7 +45,7 @@ def build_definitions(settings: EngageSettings) -> dg.Definitions:
             *SEGMENT_CHECKS,
         ],
         jobs=[*ALL_JOBS, refresh_segments, *GDPR_JOBS, *MAINTENANCE_JOBS],
-        sensors=[*PIPELINE_SENSORS, *GDPR_SENSORS, *MAINTENANCE_SENSORS],
+        sensors=[*PIPELINE_SENSORS, *GDPR_SENSORS, *MAINTENANCE_SENSORS, *POOL_SENSORS],
         schedules=[*GDPR_SCHEDULES, *MAINTENANCE_SCHEDULES],
         resources=resources_from_settings(settings),
     )

@@ -13,6 +13,12 @@ import dagster as dg
 from pipelines.definitions import build_definitions
 from pipelines.gdpr import GDPR_ON_DEMAND
 from pipelines.jobs import ALL_JOBS, PIPELINE_JOBS
+from pipelines.pool_slots import (
+    PROCESS_TAG,
+    fail_dead_process_runs,
+    pools_watched,
+    process_identity,
+)
 from pipelines.sensors import BRONZE_SOURCES, bronze_progress, caught_up
 from storage.db import session_scope
 from storage.lake import Lake
@@ -34,12 +40,15 @@ def process_pending(
     definitions = build_definitions(settings)
     processing = [job.name for job in PIPELINE_JOBS]
     later = [job.name for job in ALL_JOBS if job.name not in processing]
-    return (
-        all(_run_until_caught_up(definitions, instance, settings, name) for name in processing)
-        # Looked up after processing: an erasure may have been waiting for it.
-        and _run_all(definitions, instance, _gdpr_jobs_with_work(settings))
-        and _run_all(definitions, instance, later)
-    )
+    # A killed earlier `process` left its runs unfinished, holding their tables' pools.
+    fail_dead_process_runs(instance)
+    with pools_watched(instance):
+        return (
+            all(_run_until_caught_up(definitions, instance, settings, name) for name in processing)
+            # Looked up after processing: an erasure may have been waiting for it.
+            and _run_all(definitions, instance, _gdpr_jobs_with_work(settings))
+            and _run_all(definitions, instance, later)
+        )
 
 
 def _run_until_caught_up(
@@ -69,7 +78,9 @@ def _gdpr_jobs_with_work(settings: EngageSettings) -> list[str]:
 def _run_all(definitions: dg.Definitions, instance: dg.DagsterInstance, names: list[str]) -> bool:
     for name in names:
         result = definitions.resolve_job_def(name).execute_in_process(
-            instance=instance, tags={"engage/trigger": "process"}, raise_on_error=False
+            instance=instance,
+            tags={"engage/trigger": "process", PROCESS_TAG: process_identity()},
+            raise_on_error=False,
         )
         if not result.success:
             return False

@@ -34,6 +34,7 @@ from assets.gold.facts import (
 )
 from assets.metadata import WRITE_RETRY, table_asset_args
 from assets.resources import LakeResource, OperationalDatabase, OrderPolicy
+from assets.writers import one_writer
 from schemas.gold_tables import (
     DIM_ARTICLE,
     DIM_CONTACT,
@@ -77,6 +78,7 @@ def _asset_args(spec: TableSpec, *deps: TableSpec) -> dict[str, Any]:
 
 
 @dg.asset(**_asset_args(DIM_CONTACT))
+@one_writer(DIM_CONTACT.name)
 def dim_contact(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
     """Live contacts of the operational database, read without any personal column."""
     with database.session() as session:
@@ -93,6 +95,7 @@ def dim_contact(lake: LakeResource, database: OperationalDatabase) -> dg.Materia
 
 
 @dg.asset(**_asset_args(DIM_ARTICLE, ARTICLES))
+@one_writer(DIM_ARTICLE.name)
 def dim_article(lake: LakeResource) -> dg.MaterializeResult:
     """The article register with every attribute, plus the unknown article."""
     frame = dim_article_frame(lake.lake.scan(ARTICLES)).collect()
@@ -100,6 +103,7 @@ def dim_article(lake: LakeResource) -> dg.MaterializeResult:
 
 
 @dg.asset(**_asset_args(DIM_STORE, STORES))
+@one_writer(DIM_STORE.name)
 def dim_store(lake: LakeResource) -> dg.MaterializeResult:
     """The store register plus the unknown store."""
     frame = dim_store_frame(lake.lake.scan(STORES)).collect()
@@ -107,6 +111,7 @@ def dim_store(lake: LakeResource) -> dg.MaterializeResult:
 
 
 @dg.asset(**_asset_args(FACT_ORDER, ORDERS, ORDER_LINES, DIM_CONTACT, DIM_STORE))
+@one_writer(FACT_ORDER.name)
 def fact_order(lake: LakeResource, order_policy: OrderPolicy) -> dg.MaterializeResult:
     """Current orders; orders of soft-deleted or erased contacts are left out."""
     scan = lake.lake.scan
@@ -131,6 +136,7 @@ def fact_order(lake: LakeResource, order_policy: OrderPolicy) -> dg.MaterializeR
 
 
 @dg.asset(**_asset_args(FACT_ORDER_LINE, ORDER_LINES, FACT_ORDER, DIM_ARTICLE))
+@one_writer(FACT_ORDER_LINE.name)
 def fact_order_line(lake: LakeResource) -> dg.MaterializeResult:
     """Lines of the orders in fact_order, with their article key."""
     scan = lake.lake.scan
@@ -148,6 +154,7 @@ def fact_order_line(lake: LakeResource) -> dg.MaterializeResult:
 @dg.asset(
     **_asset_args(FACT_RECEIPT_LINE, RECEIPT_LINES, RECEIPTS, DIM_CONTACT, DIM_ARTICLE, DIM_STORE)
 )
+@one_writer(FACT_RECEIPT_LINE.name)
 def fact_receipt_line(lake: LakeResource) -> dg.MaterializeResult:
     """Receipt lines; lines of soft-deleted or erased contacts are left out."""
     scan = lake.lake.scan
@@ -175,6 +182,7 @@ DATE_KEY_COLUMNS: dict[TableSpec, tuple[str, ...]] = {
 
 
 @dg.asset(**_asset_args(DIM_DATE, *DATE_KEY_COLUMNS, FACT_ORDER_LINE))
+@one_writer(DIM_DATE.name)
 def dim_date(lake: LakeResource) -> dg.MaterializeResult:
     """The calendar from the first day in the facts to a year ahead (delivery dates)."""
     first, last = date_key_bounds(

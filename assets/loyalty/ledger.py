@@ -10,6 +10,7 @@ from assets.incremental import append_new, first_seq_after
 from assets.loyalty.points import BonusAmount, LedgerEntry, LoyaltyPolicy, ledger_entries
 from assets.metadata import WRITE_RETRY, table_asset_args
 from assets.resources import LakeResource, LoyaltyProgram, OperationalDatabase
+from assets.writers import one_writer
 from schemas.tables import LOYALTY_LEDGER, RECEIPT_LINES, RECEIPTS
 from storage.lake import Lake
 from storage.loyalty import LoyaltyRow, publish_entries
@@ -27,6 +28,7 @@ RECEIPTS_WATERMARK = "receipt_submissions"
     pool=LOYALTY_LEDGER.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(LOYALTY_LEDGER.name)
 def loyalty_ledger(
     lake: LakeResource, database: OperationalDatabase, loyalty_program: LoyaltyProgram
 ) -> dg.MaterializeResult:

@@ -6,6 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.resources import LakeMaintenancePolicy, LakeResource, OperationalDatabase
+from assets.writers import one_writer
 from schemas.table_spec import TableSpec
 from schemas.tables import ALL_TABLES, BRONZE_TABLES, SALES_DAILY
 from storage.lake_maintenance import Retention, TableMaintenance, maintain_table
@@ -38,6 +39,7 @@ class LakeMaintenanceConfig(dg.Config):
     # Two maintenance runs never vacuum one table at once.
     pool="lake_maintenance",
 )
+@one_writer("lake_maintenance")
 def maintain_lake_tables(
     context: dg.OpExecutionContext,
     config: LakeMaintenanceConfig,

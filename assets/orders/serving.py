@@ -19,6 +19,7 @@ from assets.resources import (
     LakeResource,
     OperationalDatabase,
 )
+from assets.writers import one_writer
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, ORDERS
 from storage.actions import queue_actions
 from storage.integration_log import LogEntry, outcome_entries, write_entries
@@ -44,6 +45,7 @@ from storage.watermarks import get_watermark, set_watermark
     pool="order_view",
     retry_policy=WRITE_RETRY,
 )
+@one_writer("order_view")
 def order_view(
     lake: LakeResource,
     database: OperationalDatabase,

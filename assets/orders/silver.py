@@ -39,6 +39,7 @@ from assets.orders.state import (
 from assets.orders.validation import ValidatedBatch, check_rules, parse_changes
 from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase, OrderPolicy
+from assets.writers import one_writer
 from schemas.orders import Order
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
 from storage.contacts import resolve_match_keys
@@ -74,6 +75,7 @@ LINES_APP_ID = "engage-orders/order-lines"
     pool=ORDER_VERSIONS.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(ORDER_VERSIONS.name)
 def apply_order_changes(
     context: AssetExecutionContext,
     lake: LakeResource,
@@ -245,6 +247,7 @@ def _merge_source(latest: pl.DataFrame, columns: list[str]) -> pa.Table:
     pool=ORDERS.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(ORDERS.name)
 def orders(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
     """Upsert the newest version of each changed order; delete orders whose newest is a delete."""
     watermark, through = _batch_range(lake, database)
@@ -283,6 +286,7 @@ def orders(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeR
     pool=ORDER_LINES.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(ORDER_LINES.name)
 def order_lines(lake: LakeResource, database: OperationalDatabase) -> dg.MaterializeResult:
     """Replace the lines of every changed order with those of its newest version."""
     watermark, through = _batch_range(lake, database)

@@ -13,6 +13,7 @@ from assets.metadata import OWNER, WRITE_RETRY, database_table_metadata
 from assets.receipts.silver import WATERMARK
 from assets.receipts.state import registered_through, rows_in_range
 from assets.resources import LakeMaintenancePolicy, LakeResource, OperationalDatabase
+from assets.writers import one_writer
 from schemas.tables import (
     RECEIPT_LINES,
     RECEIPT_SUBMISSION_OUTCOMES,
@@ -51,6 +52,7 @@ CHANGE_TYPE = "register"
     pool="receipt_view",
     retry_policy=WRITE_RETRY,
 )
+@one_writer("receipt_view")
 def receipt_view(
     lake: LakeResource, database: OperationalDatabase, lake_maintenance: LakeMaintenancePolicy
 ) -> dg.MaterializeResult:

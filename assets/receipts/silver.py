@@ -34,6 +34,7 @@ from assets.receipts.state import (
 from assets.receipts.validation import convention_warnings, parse_submissions
 from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase
+from assets.writers import one_writer
 from schemas.orders import ContactReference
 from schemas.problems import ProcessingWarning
 from schemas.tables import RECEIPT_LINES, RECEIPT_SUBMISSION_OUTCOMES, RECEIPT_SUBMISSIONS, RECEIPTS
@@ -70,6 +71,7 @@ Warnings = dict[str, tuple[ProcessingWarning, ...]]
     pool=RECEIPTS.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(RECEIPTS.name)
 def register_receipts_asset(
     context: AssetExecutionContext,
     lake: LakeResource,

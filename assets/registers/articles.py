@@ -10,6 +10,7 @@ import dagster as dg
 from assets.metadata import WRITE_RETRY, asset_spec, table_asset_args
 from assets.registers.merge import Register, merge_register, unique_key_check
 from assets.resources import LakeResource, OperationalDatabase
+from assets.writers import one_writer
 from schemas.articles import Article
 from schemas.frames import ArticleFrame
 from schemas.tables import ARTICLE_SUBMISSIONS, ARTICLES
@@ -43,6 +44,7 @@ ARTICLE_REGISTER = Register(
     pool=ARTICLES.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(ARTICLES.name)
 def articles(
     lake: LakeResource, database: OperationalDatabase
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

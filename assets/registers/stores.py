@@ -7,6 +7,7 @@ import dagster as dg
 from assets.metadata import WRITE_RETRY, asset_spec, table_asset_args
 from assets.registers.merge import Register, merge_register, unique_key_check
 from assets.resources import LakeResource, OperationalDatabase
+from assets.writers import one_writer
 from schemas.frames import StoreFrame
 from schemas.stores import Store
 from schemas.tables import STORE_SUBMISSIONS, STORES
@@ -40,6 +41,7 @@ STORE_REGISTER = Register(
     pool=STORES.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(STORES.name)
 def stores(
     lake: LakeResource, database: OperationalDatabase
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:

@@ -5,6 +5,7 @@ import dagster as dg
 from assets.metadata import WRITE_RETRY, markdown_preview, table_asset_args
 from assets.resources import LakeResource
 from assets.sales.daily import sales_daily_frame
+from assets.writers import one_writer
 from schemas.tables import ARTICLES, RECEIPT_LINES, SALES_DAILY
 
 
@@ -13,6 +14,7 @@ from schemas.tables import ARTICLES, RECEIPT_LINES, SALES_DAILY
     pool=SALES_DAILY.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(SALES_DAILY.name)
 def sales_daily(lake: LakeResource) -> dg.MaterializeResult:
     """Rebuilt in full: it is small (days x stores x categories) and so always agrees with the
     current article register, including articles registered after their sales."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from assets.metadata import WRITE_RETRY, table_asset_args
 from assets.resources import LakeResource, OperationalDatabase
+from assets.writers import one_writer
 from schemas.gold_tables import SEGMENT_MEMBERSHIPS
 from schemas.problems import field_errors_from_validation
 from schemas.segment_definitions import Criterion
@@ -51,6 +52,7 @@ class LoadedDefinitions:
     pool=SEGMENT_MEMBERSHIPS.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(SEGMENT_MEMBERSHIPS.name)
 def segment_memberships(
     context: dg.AssetExecutionContext, lake: LakeResource, database: OperationalDatabase
 ) -> dg.MaterializeResult:

@@ -10,6 +10,7 @@ from assets.gold.star import written
 from assets.metadata import WRITE_RETRY, table_asset_args
 from assets.resources import LakeResource
 from assets.segments.measures import contact_segmentation_frame
+from assets.writers import one_writer
 from schemas.gold_tables import (
     CONTACT_SEGMENTATION,
     DIM_ARTICLE,
@@ -27,6 +28,7 @@ INPUTS = (DIM_CONTACT, FACT_ORDER, FACT_ORDER_LINE, FACT_RECEIPT_LINE, DIM_ARTIC
     pool=CONTACT_SEGMENTATION.name,
     retry_policy=WRITE_RETRY,
 )
+@one_writer(CONTACT_SEGMENTATION.name)
 def contact_segmentation(lake: LakeResource) -> dg.MaterializeResult:
     """One row per live contact, as of this build: recency, frequency and monetary refer to the
     build time, so the model is rebuilt at least daily (see the build_gold sensor)."""

@@ -40,7 +40,10 @@ def graph(definitions: dg.Definitions) -> dict[str, Any]:
             job.name for job in repository.get_all_jobs() if not job.name.startswith("__")
         ),
         "sensors": {
-            sensor.name: {"job": sensor.job_name, "default_status": sensor.default_status.value}
+            sensor.name: {
+                "job": sensor.job_name if sensor.targets else None,
+                "default_status": sensor.default_status.value,
+            }
             for sensor in repository.sensor_defs
         },
         "schedules": {
