@@ -22,7 +22,7 @@ UV_PREREQ := $(if $(filter $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
 # suite runs the benchmark harness at tiny sizes, so `make test` installs it too.
 BENCH_TOOLS := bench/node_modules/.installed
 
-.PHONY: help venv bytecode run test lint format lock clean bench bench-quick bench-setup
+.PHONY: help venv bytecode run test lint format lock clean bench bench-quick bench-setup soak
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ bench: bench-setup ## Full benchmark run (about 45 minutes): bench/out/report.js
 
 bench-quick: bench-setup ## Quick benchmark run (a few minutes), 10x smaller
 	$(VENV)/bin/python -m bench --mode quick
+
+soak: bench-setup ## 30-minute soak at a steady rate: bench/out/soak/report.json and report.md
+	$(VENV)/bin/python -m bench --mode full --only soak --out bench/out/soak
 
 lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

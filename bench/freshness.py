@@ -95,7 +95,7 @@ class Tracker:
         self.pending[job_id] = (sample.due, sample.done)
 
 
-async def _poll(pool: HttpPool, tracker: Tracker, wall_offset: float) -> None:
+async def poll_settled(pool: HttpPool, tracker: Tracker, wall_offset: float) -> None:
     """One sweep: settle the outstanding jobs that the list shows Succeeded or Failed."""
     if not tracker.pending:
         return
@@ -143,7 +143,7 @@ async def _measure(
         started = time.perf_counter()
         while True:
             await asyncio.sleep(POLL_INTERVAL_S)
-            await _poll(polls, tracker, wall_offset)
+            await poll_settled(polls, tracker, wall_offset)
             if posting.done():
                 posting.result()
                 tracker.posting_s = tracker.posting_s or time.perf_counter() - started

@@ -51,7 +51,8 @@ def render_markdown(report: dict[str, Any], figures: Sequence[Figure]) -> str:
             continue
         result = report[figure.name]
         lines += [f"## {figure.name}", "", "| key | value |", "|---|---|"]
-        shown = {key: value for key, value in result.items() if key != "targets"}
+        # Time series (the soak's samples) stay in report.json: a table cell cannot show them.
+        shown = {key: value for key, value in result.items() if key not in ("targets", "samples")}
         lines += [f"| {key} | {_cell(value)} |" for key, value in _flat(shown).items()]
         for target, ok in result.get("targets", {}).items():
             verdict = {True: "met", False: "**missed**", None: "not measured"}[ok]
