@@ -20,6 +20,7 @@ import dagster as dg
 import httpx
 import polars as pl
 import pyarrow as pa
+import pytest
 from deltalake.table import TableMerger
 
 from schemas.table_spec import TableSpec, string
@@ -87,6 +88,7 @@ def ran_side_by_side(spans: list[StepSpan], job: str) -> bool:
     return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(ordered))
 
 
+@pytest.mark.timeout(900)
 def test_two_processing_runs_at_once_never_write_one_table_together(
     api: httpx.Client, settings: EngageSettings, tmp_path: Path
 ) -> None:
