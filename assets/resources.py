@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from schemas.automations import Automations, load_automations
 from schemas.table_spec import TableSpec
-from storage.db import migrate, session_scope
+from storage.db import migrate_once, session_scope
 from storage.gdpr import hash_key as gdpr_hash_key
 from storage.lake import Lake
 from storage.settings import EngageSettings
@@ -46,7 +46,7 @@ class OperationalDatabase(dg.ConfigurableResource):
     url: str
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        migrate(self.url)
+        migrate_once(self.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

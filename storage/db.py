@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,21 +80,37 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+_MIGRATION_LOCK = threading.Lock()
+"""Alembic runs a migration through module-level state (its `context` and `op` proxies): two
+threads migrating at once corrupt each other's run (KeyError: 'script'). Dagster evaluates
+sensors in threads, and each evaluation sets up the database resource."""
+_MIGRATED: set[str] = set()
+
+
 def migrate(url: str) -> None:
     """Bring the schema to the newest revision.
 
     Every process calls this at start; when two race on a fresh database one of them fails on
     "already exists" and simply tries again once the other is done.
     """
-    for attempt in range(1, MIGRATION_ATTEMPTS + 1):
-        try:
-            command.upgrade(alembic_config(url), "head")
-            return
-        except DBAPIError:
-            if attempt == MIGRATION_ATTEMPTS:
-                raise
-            log.warning("migration raced another process; retrying")
-            time.sleep(0.2 * attempt)
+    with _MIGRATION_LOCK:
+        for attempt in range(1, MIGRATION_ATTEMPTS + 1):
+            try:
+                command.upgrade(alembic_config(url), "head")
+                _MIGRATED.add(url)
+                return
+            except DBAPIError:
+                if attempt == MIGRATION_ATTEMPTS:
+                    raise
+                log.warning("migration raced another process; retrying")
+                time.sleep(0.2 * attempt)
+
+
+def migrate_once(url: str) -> None:
+    """`migrate`, unless this process already did for `url`: a sensor tick or a run sets up
+    the database resource each time, and Alembic's check costs tens of milliseconds."""
+    if url not in _MIGRATED:
+        migrate(url)
 
 
 def release_free_space(url: str) -> None:
