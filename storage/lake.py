@@ -33,6 +33,7 @@ from schemas.tables import Column, TableSpec
 log = logging.getLogger(__name__)
 
 MERGE_RETRIES = 5
+LOG_GAP_RETRIES = 5
 
 
 ERASURE_KEY = "engage.operation"
@@ -90,10 +91,22 @@ class Lake:
         return table
 
     def table(self, spec: TableSpec) -> DeltaTable:
-        """The table at its newest version."""
+        """The table at its newest version.
+
+        Listing the log while other processes commit can see commit N+1 but not N yet (a
+        directory listing is not a snapshot): delta-rs then reports a gap in the log. The soak
+        saw it about once an hour in a sensor; the next listing is whole, so it is retried.
+        """
         table = self.ensure(spec)
-        table.update_incremental()
-        return table
+        for attempt in range(1, LOG_GAP_RETRIES + 1):
+            try:
+                table.update_incremental()
+                return table
+            except DeltaError as error:
+                if "found gap" not in str(error) or attempt == LOG_GAP_RETRIES:
+                    raise
+                time.sleep(0.02 * attempt)
+        raise AssertionError("unreachable")
 
     def exists(self, spec: TableSpec) -> bool:
         try:
