@@ -14,10 +14,14 @@ does), and every `interval` a sampler records:
 - the sizes of the lake, the operational database and `DAGSTER_HOME`;
 - accepted, settled and outstanding jobs.
 
+At the end it counts Dagster's runs and sensor/schedule ticks by status: a failed tick or run
+under a steady load is a fault to look into.
+
 Flat means: after a warm-up (the first fifth), the median of the last third is within a few
 percent of the median of the first third, for the memory and descriptors of the long-lived
-processes (run workers come and go with their runs), and the tables' active files and commits
-since checkpoint stay bounded. Files on disk are expected to grow until they
+processes (one process per role: intake, daemon, webserver, code server, supervisor; run workers
+come and go with their runs), and the tables' active files and commits since checkpoint stay
+bounded. Files on disk are expected to grow until they
 are an hour old: vacuum and log clean-up keep at least an hour of history
 (storage/lake_maintenance.py, `MIN_HISTORY`), so a 30-minute run shows their growth rate, not
 their plateau.
@@ -30,8 +34,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import statistics
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -120,7 +126,30 @@ def run(context: BenchContext) -> dict[str, Any]:
         "freshness_p50_s": round(percentile(list(tracker.freshness_s.values()), 0.5), 2),
         "freshness_p95_s": round(percentile(list(tracker.freshness_s.values()), 0.95), 2),
         **flatness(soak.samples),
+        **dagster_outcomes(home / "dagster"),
         "samples": soak.samples,
+    }
+
+
+def dagster_outcomes(dagster_home: Path) -> dict[str, Any]:
+    """Runs and sensor/schedule ticks by status, read from the embedded instance's SQLite files
+    (read-only) once the product has stopped: a failed tick or run is a fault the soak found."""
+
+    def count(database: Path, query: str) -> dict[str, int]:
+        if not database.exists():
+            return {}
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+            return {str(status): int(number) for status, number in connection.execute(query)}
+
+    return {
+        "dagster_runs": count(
+            dagster_home / "history" / "runs.db",
+            "SELECT status, COUNT(*) FROM runs GROUP BY status",
+        ),
+        "dagster_ticks": count(
+            dagster_home / "schedules" / "schedules.db",
+            "SELECT status, COUNT(*) FROM job_ticks GROUP BY status",
+        ),
     }
 
 
@@ -224,8 +253,10 @@ def processes(root: int) -> dict[str, Any]:
     return {
         "rss_mb": round(sum(role["rss_mb"] for role in by_role.values()), 1),
         "fds": sum(int(role["fds"]) for role in by_role.values()),
-        "long_lived_rss_mb": round(sum(role["rss_mb"] for role in long_lived), 1),
-        "long_lived_fds": sum(int(role["fds"]) for role in long_lived),
+        # One process's worth per long-lived role, summed: the daemon respawns its code server
+        # every minute, and for a moment the old and the new one run side by side.
+        "rss_per_role_mb": round(sum(role["rss_mb"] / role["count"] for role in long_lived), 1),
+        "fds_per_role": round(sum(role["fds"] / role["count"] for role in long_lived)),
         "threads": sum(int(role["threads"]) for role in by_role.values()),
         "roles": {
             name: {key: round(value, 1) for key, value in role.items()}
@@ -337,12 +368,12 @@ def flatness(samples: list[dict[str, Any]]) -> dict[str, Any]:
     minutes = (steady[-1]["t_s"] - steady[0]["t_s"]) / 60 if len(steady) > 1 else float("nan")
     return {
         "samples_steady": len(steady),
-        "rss_mb_first": median(first, "long_lived_rss_mb"),
-        "rss_mb_last": median(last, "long_lived_rss_mb"),
-        "rss_growth_pct": growth_pct("long_lived_rss_mb"),
-        "fds_first": median(first, "long_lived_fds"),
-        "fds_last": median(last, "long_lived_fds"),
-        "fds_growth_pct": growth_pct("long_lived_fds"),
+        "rss_mb_first": median(first, "rss_per_role_mb"),
+        "rss_mb_last": median(last, "rss_per_role_mb"),
+        "rss_growth_pct": growth_pct("rss_per_role_mb"),
+        "fds_first": median(first, "fds_per_role"),
+        "fds_last": median(last, "fds_per_role"),
+        "fds_growth_pct": growth_pct("fds_per_role"),
         "all_processes_rss_mb_max": max((row["rss_mb"] for row in steady), default=0),
         "active_files_max": max((row["active_files"] for row in steady), default=0),
         "active_files_last": steady[-1]["active_files"] if steady else 0,

@@ -17,8 +17,8 @@ from storage.lake import Lake
 def sample(t_s: int, rss: float, fds: int) -> dict[str, object]:
     return {
         "t_s": t_s,
-        "long_lived_rss_mb": rss,
-        "long_lived_fds": fds,
+        "rss_per_role_mb": rss,
+        "fds_per_role": fds,
         "rss_mb": rss * 1.5,
         "active_files": 10,
         "files_on_disk": t_s,
@@ -50,8 +50,8 @@ def test_processes_reads_a_process_tree_by_role() -> None:
         child.wait()
     assert reading["roles"]["supervisor"]["count"] == 1
     assert reading["roles"]["other"]["count"] >= 1
-    assert reading["rss_mb"] > reading["long_lived_rss_mb"] > 0
-    assert reading["fds"] >= reading["long_lived_fds"] > 0
+    assert reading["rss_mb"] > reading["rss_per_role_mb"] > 0
+    assert reading["fds"] >= reading["fds_per_role"] > 0
 
 
 def test_tables_counts_active_files_log_entries_and_commits_since_checkpoint(
