@@ -1,4 +1,4 @@
-"""Access log without personal data.
+"""Access log and request metrics without personal data.
 
 Uvicorn's own access log prints query strings, and `GET /contacts/id?email=...` would put an
 e-mail address in the log. This one logs method, route, status and duration only: the route as
@@ -13,12 +13,17 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ingest_api.metrics import IntakeMetrics
+
 log = logging.getLogger("engage.access")
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Logs each request and counts it in the intake's metrics, by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: IntakeMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,8 +41,11 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            log.info("%s %s %d %.1fms", scope["method"], _route(scope), status, elapsed_ms)
+            elapsed = time.perf_counter() - started
+            route = _route(scope)
+            log.info("%s %s %d %.1fms", scope["method"], route, status, elapsed * 1000)
+            if self.metrics is not None:
+                self.metrics.observe_request(scope["method"], route, status, elapsed)
 
 
 def _route(scope: Scope) -> str:

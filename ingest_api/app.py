@@ -16,6 +16,7 @@ from ingest_api.body_timeout import BodyTimeoutMiddleware
 from ingest_api.errors import install_error_handlers
 from ingest_api.idempotency import IdempotencyMiddleware, purge_idempotency_keys
 from ingest_api.landing import GroupCommitter
+from ingest_api.metrics import IntakeMetrics
 from ingest_api.openapi import PROBLEM_RESPONSES, install_openapi
 from ingest_api.rate_limit import RateLimiter
 from ingest_api.routes import (
@@ -24,6 +25,7 @@ from ingest_api.routes import (
     communications,
     contacts,
     gdpr,
+    health,
     integration_log,
     loyalty,
     order_jobs,
@@ -99,6 +101,7 @@ def create_app(
                 spec,
                 max_rows=settings.group_commit_max_rows,
                 max_wait_seconds=settings.group_commit_max_wait_ms / 1000,
+                metrics=app.state.metrics,
             )
             for spec in BRONZE_TABLES
         }
@@ -125,13 +128,14 @@ def create_app(
     app.state.api_keys = ApiKeyCache(settings.api_key_cache_seconds)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.automations = automations
+    app.state.metrics = IntakeMetrics()
     app.add_middleware(
         IdempotencyMiddleware,
         database_url=settings.resolved_database_url,
         max_body_bytes=max(settings.max_body_bytes, settings.import_max_body_bytes),
     )
     app.add_middleware(BodyTimeoutMiddleware, seconds=settings.body_timeout_seconds)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
     # The jobs router goes first so that /orders/jobs is not read as an order called "jobs".
     for router in (
@@ -149,5 +153,6 @@ def create_app(
         segments.router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    app.include_router(health.router)
     install_openapi(app)
     return app

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ingest_api.metrics import IntakeMetrics
 from schemas.table_spec import TableSpec
 from storage.jobs import NewJob
 from storage.lake import Lake
@@ -46,8 +47,10 @@ class GroupCommitter:
         spec: TableSpec,
         max_rows: int = 2000,
         max_wait_seconds: float = 0.001,
+        metrics: IntakeMetrics | None = None,
     ) -> None:
         self.lake = lake
+        self.metrics = metrics
         self.database_url = database_url
         self.spec = spec
         self.max_rows = max_rows
@@ -99,9 +102,13 @@ class GroupCommitter:
                 )
                 for pending in batch:
                     pending.done.set_exception(LandingFailed(type(error).__name__))
+                if self.metrics is not None:
+                    self.metrics.observe_landing_failure(self.spec.name)
             else:
                 for pending in batch:
                     pending.done.set_result(None)
+                if self.metrics is not None:
+                    self.metrics.observe_commit(self.spec.name, rows)
             finally:
                 for _ in batch:
                     self._queue.task_done()

@@ -69,6 +69,9 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[Scope]] = {
     ("GET", "/segments/{name}/members"): frozenset({SR, SW}),
 }
 PREFIX = "/api/v3"
+OPERATIONS = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+"""Probes and metrics: outside /api/v3, answered alike with or without a key (they reveal no
+data)."""
 
 
 def served_routes(api: httpx.Client) -> set[tuple[str, str]]:
@@ -89,7 +92,17 @@ def call(api: httpx.Client, method: str, path: str) -> httpx.Response:
 
 def test_the_table_covers_every_served_route(intake_url: str) -> None:
     with httpx.Client(base_url=intake_url) as api:
-        assert served_routes(api) == set(ROUTE_SCOPES)
+        assert served_routes(api) == set(ROUTE_SCOPES) | OPERATIONS
+
+
+def test_probes_and_metrics_answer_with_or_without_a_key(
+    settings: EngageSettings, intake_url: str
+) -> None:
+    keys = [None, make_key(settings, Scope.ORDERS_READ)]
+    for key in keys:
+        with httpx.Client(base_url=intake_url, headers={"apikey": key} if key else {}) as api:
+            for method, path in sorted(OPERATIONS):
+                assert api.request(method, path).status_code == 200, (key, path)
 
 
 @pytest.mark.parametrize("scope", list(Scope), ids=lambda scope: scope.value)

@@ -154,6 +154,7 @@ def test_requests_get_503_while_the_database_is_down_and_nothing_acknowledged_is
     admin_key = make_key(settings, Scope.ADMIN)
     with running_intake(settings) as base_url:
         probes: dict[str, httpx.Response] = {}
+        readiness: dict[str, httpx.Response] = {}
         moments: dict[str, float] = {}
 
         def outage() -> None:
@@ -168,10 +169,12 @@ def test_requests_get_503_while_the_database_is_down_and_nothing_acknowledged_is
                     content=json.dumps(order_body("DOWN-IDEMPOTENT")),
                     headers={**JSON, "Idempotency-Key": "down-1"},
                 )
+            readiness["down"] = httpx.get(f"{base_url}/readyz", timeout=30)
             time.sleep(DOWN_FOR_S / 2)
             database.set_reachable(True)
             moments["up"] = time.monotonic()
             time.sleep(UP_AFTER_S)
+            readiness["up"] = httpx.get(f"{base_url}/readyz", timeout=30)
 
         answers = under_load(base_url, admin_key, outage)
         down_at, up_at = moments["down"], moments["up"]
@@ -186,6 +189,9 @@ def test_requests_get_503_while_the_database_is_down_and_nothing_acknowledged_is
             assert probe.status_code == 503, probe.text
             assert probe.headers["content-type"].startswith("application/problem+json")
             assert probe.headers["retry-after"] == "10"
+        assert readiness["down"].status_code == 503
+        assert readiness["down"].json()["checks"] == {"database": "unreachable", "lake": "ok"}
+        assert readiness["up"].status_code == 200
 
         assert process_pending(settings, instance=dg.DagsterInstance.ephemeral())
         acknowledged = [answer for answer in answers if answer.status == 202]
