@@ -13,11 +13,24 @@ from pathlib import Path
 
 from storage.settings import EngageSettings
 
-DAGSTER_YAML = """\
-# Written once by engage-orders; edit freely, it is never overwritten.
-# Storage is not configured, so Dagster keeps runs, events and schedules in SQLite files here.
-# For a shared deployment point `storage:` at PostgreSQL (dagster-postgres is installed).
+WRITTEN_ONCE = "# Written once by engage-orders; edit freely, it is never overwritten.\n"
 
+SQLITE_STORAGE = """\
+# Storage is not configured, so Dagster keeps runs, events and schedules in SQLite files here
+# (one machine only). For a shared deployment set ENGAGE_DAGSTER_DATABASE_URL before the first
+# start: a new DAGSTER_HOME then gets PostgreSQL storage.
+"""
+
+POSTGRES_STORAGE = """\
+# Runs, events, schedules and pool slots in PostgreSQL (ENGAGE_DAGSTER_DATABASE_URL, read at
+# each start): several machines can share the instance, and a pool slot is claimed atomically.
+storage:
+  postgres:
+    postgres_url:
+      env: ENGAGE_DAGSTER_DATABASE_URL
+"""
+
+INSTANCE_SETTINGS = """
 telemetry:
   enabled: false
 
@@ -29,6 +42,13 @@ concurrency:
   runs:
     # Runs wait in the queue beyond this; the sensors never need more than a few at once.
     max_concurrent_runs: 4
+    # One run of each pipeline (orders, receipts, gold, maintenance, ...) at a time: a second
+    # would only wait for the first one's tables.
+    tag_concurrency_limits:
+      - key: engage/pipeline
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
 
 run_coordinator:
   module: dagster.core.run_coordinator
@@ -60,6 +80,16 @@ schedules:
   num_workers: 4
 """
 
+DAGSTER_YAML = WRITTEN_ONCE + SQLITE_STORAGE + INSTANCE_SETTINGS
+"""The embedded instance's configuration."""
+
+
+def dagster_yaml(settings: EngageSettings) -> str:
+    """The configuration a new DAGSTER_HOME gets: SQLite storage in the folder, or PostgreSQL
+    when ENGAGE_DAGSTER_DATABASE_URL is set."""
+    storage = POSTGRES_STORAGE if settings.dagster_database_url else SQLITE_STORAGE
+    return WRITTEN_ONCE + storage + INSTANCE_SETTINGS
+
 
 def dagster_home_path(settings: EngageSettings) -> Path:
     """`$DAGSTER_HOME` when the operator set it, else `$ENGAGE_HOME/dagster`; always absolute.
@@ -81,7 +111,7 @@ def ensure_dagster_home(settings: EngageSettings) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        _write_atomically(config, DAGSTER_YAML)
+        _write_atomically(config, dagster_yaml(settings))
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

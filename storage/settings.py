@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,14 @@ class EngageSettings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the operational database; default SQLite."
+    )
+    dagster_database_url: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL URL (postgresql+psycopg2://user:password@host:5432/db) for Dagster's "
+            "runs, events and schedules, written into a new DAGSTER_HOME's dagster.yaml as a "
+            "reference to this variable; unset: SQLite files in DAGSTER_HOME (one machine only)."
+        ),
     )
     bootstrap_api_key: SecretStr | None = Field(
         default=None, description="If set, an admin key with exactly this value exists."
@@ -153,6 +161,15 @@ class EngageSettings(BaseSettings):
         default=2.0,
         description="How long the first request of a batch waits for company before committing.",
     )
+
+    @field_validator("dagster_database_url")
+    @classmethod
+    def _psycopg2_for_dagster(cls, url: str | None) -> str | None:
+        """dagster-postgres needs the psycopg2 driver: under psycopg 3, SQLAlchemy 2.1's default
+        for `postgresql://`, its NOTIFY statements fail with a syntax error at every event."""
+        if url and not url.startswith("postgresql+psycopg2://"):
+            raise ValueError("use a postgresql+psycopg2://user:password@host:port/db URL")
+        return url or None
 
     @property
     def resolved_home(self) -> Path:

@@ -20,7 +20,6 @@ import dagster as dg
 import httpx
 import polars as pl
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from ingest_api.app import prepare_storage
 from pipelines.processing import process_pending
@@ -34,6 +33,7 @@ from storage.models import Job
 from storage.settings import EngageSettings
 from tests.conftest import POSTGRES_URL, make_key
 from tests.support.orders import JSON, order_body, succeeded_tag
+from tests.support.postgres_database import Database, own_database
 from tests.support.server import client, running_intake
 
 pytestmark = pytest.mark.skipif(
@@ -46,43 +46,10 @@ DOWN_FOR_S = 3.0
 UP_AFTER_S = 2.0
 
 
-@dataclass
-class Database:
-    """A PostgreSQL database of the test's own that can be taken down and brought back."""
-
-    name: str
-    url: str
-
-    def set_reachable(self, reachable: bool) -> None:
-        admin = create_engine(POSTGRES_URL or "", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            allow = "true" if reachable else "false"
-            connection.execute(text(f'ALTER DATABASE "{self.name}" WITH ALLOW_CONNECTIONS {allow}'))
-            if not reachable:
-                connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": self.name},
-                )
-        admin.dispose()
-
-
 @pytest.fixture
 def database() -> Iterator[Database]:
-    name = f"engage_down_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL or "", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL or "").set(database=name).render_as_string(hide_password=False)
-    try:
-        yield Database(name, url)
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database(POSTGRES_URL or "", "engage_down") as database:
+        yield database
 
 
 @pytest.fixture
