@@ -7,16 +7,20 @@ Heavy imports (FastAPI, Dagster, the pipeline definitions) happen inside the com
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
+from ingest_api.metrics import METRICS_FOLDER_VARIABLE
 from pipelines.dagster_home import ensure_dagster_home, prepare_dagster_instance
 from schemas.automations import AutomationsError
 from storage.settings import EngageSettings
@@ -53,24 +57,54 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on.")
 @click.option("--port", default=DEFAULT_API_PORT, show_default=True, type=PORT)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Intake processes sharing the port (each has its own group commit).",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Run the intake (the Orders v3 HTTP API) only, without Dagster."""
     import uvicorn
 
     _configure_logging(logging.INFO)
-    # Uvicorn's access log prints query strings (e.g. ?email=...): ours leaves them out.
     try:
-        uvicorn.run(
-            "ingest_api.app:served_app",
-            factory=True,
-            host=host,
-            port=port,
-            lifespan="on",
-            access_log=False,
-        )
+        if workers > 1:
+            # Workers build the app in their own processes, where a broken automations file
+            # would only kill them one by one: check it here first.
+            from ingest_api.app import create_app
+
+            create_app()
+        with _shared_metrics(workers):
+            # Uvicorn's access log prints query strings (e.g. ?email=...): ours leaves them out.
+            uvicorn.run(
+                "ingest_api.app:served_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                lifespan="on",
+                access_log=False,
+            )
     except AutomationsError as error:
         # One line per problem, not a traceback: the file is the operator's to fix.
         raise click.ClickException(str(error)) from None
+
+
+@contextlib.contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, each counts in files of a folder they share, and `/metrics` adds
+    them up (prometheus_client's multiprocess mode); the folder goes when the intake stops."""
+    if workers == 1 or os.environ.get(METRICS_FOLDER_VARIABLE):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="engage-metrics-")
+    os.environ[METRICS_FOLDER_VARIABLE] = folder
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @main.command()
