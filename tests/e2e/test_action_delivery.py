@@ -4,6 +4,8 @@ real deliver_communications job on the outbox, to a real SMTP server and to a re
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,13 +13,17 @@ from typing import Any
 import dagster as dg
 import httpx
 import pytest
+from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
 
 from ingest_api.app import prepare_storage
 from pipelines.definitions import build_definitions
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import communications_sensor
+from schemas.tables import ORDERS
 from storage.communications import due_communications, record_attempt
 from storage.db import session_scope
+from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.support.contacts import create_contact
 from tests.support.orders import (
@@ -315,3 +321,39 @@ def test_the_sensor_starts_delivery_when_communications_are_due(
     assert job.execute_in_process(instance=instance, tags=request.tags).success
     assert isinstance(evaluate(), dg.SkipReason)  # all delivered
     assert {item["status"] for item in communications(api, orderId="A-1")} == {"Sent"}
+
+
+def age_the_log(settings: EngageSettings, hours: float) -> None:
+    """Make every log entry of the lake look `hours` old (maintenance judges entries by age)."""
+    moment = time.time() - hours * 3600
+    for log_file in Path(settings.resolved_lake_uri).glob("*/*/_delta_log/*"):
+        os.utime(log_file, (moment, moment))
+
+
+def test_a_queued_action_is_delivered_after_maintenance_removed_its_order_version(
+    api: httpx.Client, settings: EngageSettings, placed: str, smtp: SmtpServer
+) -> None:
+    """Lake maintenance keeps no old table version for pending actions: each keeps the document
+    of the version it is pinned to (issue 9: retention never removes what an action needs)."""
+    definitions = build_definitions(settings)
+    lake = Lake(settings.resolved_lake_uri)
+    pinned_version = lake.version(ORDERS)
+    post_action(api, "A-1", {"action": "ConfirmOrder", "versionTag": placed, "data": {"note": "x"}})
+    put_order(api, lena_order("A-1", externalStatus="Packed"))
+    for job in ("process_orders", "maintain_lake"):
+        if job == "maintain_lake":
+            age_the_log(settings, hours=settings.lake_history_hours + 24)
+        result = definitions.resolve_job_def(job).execute_in_process(
+            instance=dg.DagsterInstance.ephemeral()
+        )
+        assert result.success
+
+    with pytest.raises(DeltaError):  # the version the action was pinned at is gone
+        DeltaTable(lake.uri(ORDERS), version=pinned_version)
+    deliver(settings)
+
+    outbox = by_channel(api, "A-1")["outbox"]
+    assert (outbox["status"], outbox["versionTag"]) == ("Sent", placed)
+    assert outbox["subject"] == "Order A-1 (Placed)"
+    [mail] = smtp.received
+    assert mail.message["Subject"] == "Order A-1 (Placed)"
