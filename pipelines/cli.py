@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from ingest_api.metrics import METRICS_FOLDER_VARIABLE
 from pipelines.dagster_home import ensure_dagster_home, prepare_dagster_instance
 from schemas.automations import AutomationsError
 from storage.settings import EngageSettings
@@ -96,6 +95,8 @@ def serve(host: str, port: int, workers: int) -> None:
 def _shared_metrics(workers: int) -> Iterator[None]:
     """With several workers, each counts in files of a folder they share, and `/metrics` adds
     them up (prometheus_client's multiprocess mode); the folder goes when the intake stops."""
+    from ingest_api.metrics import METRICS_FOLDER_VARIABLE
+
     if workers == 1 or os.environ.get(METRICS_FOLDER_VARIABLE):
         yield
         return
