@@ -146,6 +146,11 @@ def dagster_outcomes(dagster_home: Path) -> dict[str, Any]:
             dagster_home / "history" / "runs.db",
             "SELECT status, COUNT(*) FROM runs GROUP BY status",
         ),
+        "dagster_failed_runs_by_job": count(
+            dagster_home / "history" / "runs.db",
+            "SELECT pipeline_name, COUNT(*) FROM runs WHERE status = 'FAILURE' "
+            "GROUP BY pipeline_name",
+        ),
         "dagster_ticks": count(
             dagster_home / "schedules" / "schedules.db",
             "SELECT status, COUNT(*) FROM job_ticks GROUP BY status",
