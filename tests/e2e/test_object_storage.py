@@ -28,7 +28,7 @@ from tests.support.receipts import receipt_body
 from tests.support.served_intake import ServedIntake
 from tests.support.server import client, running_intake
 
-PAYLOADS = 200
+PAYLOADS = 100
 
 
 @pytest.fixture
