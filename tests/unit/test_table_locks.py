@@ -38,12 +38,7 @@ def test_a_writer_waits_for_another_process_and_gets_the_lock_when_it_is_killed(
     holder = held_elsewhere(lake)
     try:
         acquired = threading.Event()
-
-        def write() -> None:
-            with table_writer(lake, "orders"):
-                acquired.set()
-
-        writer = threading.Thread(target=write, daemon=True)
+        writer = threading.Thread(target=lambda: _take(lake, "orders", acquired), daemon=True)
         writer.start()
         assert not acquired.wait(1.0)  # the other process holds it
 
