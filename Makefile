@@ -1,5 +1,5 @@
 # Developer entry points. A fresh machine needs only python3 (with venv and pip), make, git, Node.js
-# with npm (the benchmarks' load generator) and network access to PyPI and the npm registry: uv is
+# with npm (the benchmarks' load generator, the tests' Azure storage emulator) and network access to PyPI and the npm registry: uv is
 # bootstrapped into .tools/ when it is not on PATH.
 
 SHELL := /bin/bash
@@ -21,6 +21,9 @@ UV_PREREQ := $(if $(filter $(TOOLS)/bin/uv,$(UV)),$(TOOLS)/bin/uv)
 # The benchmarks' HTTP load generator (autocannon, pinned in bench/package-lock.json); the test
 # suite runs the benchmark harness at tiny sizes, so `make test` installs it too.
 BENCH_TOOLS := bench/node_modules/.installed
+# Azurite, Microsoft's Azure Blob Storage emulator (pinned in tests/emulators/package-lock.json),
+# for the tests of a lake on az://.
+TEST_EMULATORS := tests/emulators/node_modules/.installed
 
 .PHONY: help venv bytecode run test lint format lock clean bench bench-quick bench-setup soak
 
@@ -33,7 +36,7 @@ venv: $(VENV_STAMP) ## Create or update .venv from uv.lock (fast when up to date
 # CI machines), every process would otherwise compile Dagster, polars and the rest from source
 # on each start: 9.5 s instead of 4 s to load the Dagster definitions, paid by every run worker.
 $(VENV_STAMP): uv.lock pyproject.toml | $(UV_PREREQ)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --compile-bytecode
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --all-extras --compile-bytecode
 	touch $@
 
 # The product's own packages are installed editable, so the sync above does not compile them;
@@ -53,11 +56,15 @@ run: bytecode ## Run intake (:8000), Dagster UI (:3000) and daemon; Ctrl-C stops
 # Most tests wait on servers, subprocesses and databases, so more workers than cores pays off.
 TEST_WORKERS ?= 4
 
-test: lint bytecode $(BENCH_TOOLS) ## Lint, check formatting, run the suite in TEST_WORKERS processes (PYTEST_ARGS=...)
+test: lint bytecode $(BENCH_TOOLS) $(TEST_EMULATORS) ## Lint, check formatting, run the suite in TEST_WORKERS processes (PYTEST_ARGS=...)
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 $(BENCH_TOOLS): bench/package-lock.json
 	npm ci --prefix bench --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(TEST_EMULATORS): tests/emulators/package-lock.json
+	npm ci --prefix tests/emulators --no-audit --no-fund --loglevel=error
 	touch $@
 
 bench-setup: bytecode $(BENCH_TOOLS) ## Install the benchmarks' load generator (Node.js's npm needed)
@@ -83,5 +90,6 @@ lock: | $(UV_PREREQ) ## Re-resolve uv.lock after changing dependencies in pyproj
 	$(UV) lock
 
 clean: ## Remove the venv, bootstrap tools and caches (keeps the data in .engage/)
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache bench/out bench/node_modules *.egg-info
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache bench/out bench/node_modules \
+		tests/emulators/node_modules *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

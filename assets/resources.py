@@ -21,7 +21,7 @@ from schemas.automations import Automations, load_automations
 from schemas.table_spec import TableSpec
 from storage.db import migrate_once, session_scope
 from storage.gdpr import hash_key as gdpr_hash_key
-from storage.lake import Lake
+from storage.lake import Lake, lake_for_thread
 from storage.settings import EngageSettings
 
 
@@ -31,13 +31,9 @@ class LakeResource(dg.ConfigurableResource):
     root_uri: str
     storage_options: dict[str, str] = {}
 
-    _lake: Lake | None = PrivateAttr(default=None)
-
     @property
     def lake(self) -> Lake:
-        if self._lake is None:
-            self._lake = Lake(self.root_uri, self.storage_options or None)
-        return self._lake
+        return lake_for_thread(self.root_uri, self.storage_options or None)
 
 
 class OperationalDatabase(dg.ConfigurableResource):

@@ -109,6 +109,39 @@ def _shared_metrics(workers: int) -> Iterator[None]:
 
 
 @main.command()
+def migrate() -> None:
+    """Bring the operational database to the newest schema and create the bootstrap key.
+
+    Every process also migrates when it starts, so a single machine never needs this. A
+    deployment runs it once before rolling out a new version (deploy/: a Kubernetes Job), so
+    that no new pod starts against an old schema and no two pods race to migrate it.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from ingest_api.app import prepare_storage
+    from storage.db import newest_revision, schema_revision
+
+    _configure_logging(logging.INFO)
+    settings = EngageSettings()
+    url = settings.resolved_database_url
+    try:
+        before = schema_revision(url)
+        prepare_storage(settings)
+        after = schema_revision(url)
+    except DBAPIError as error:
+        where = make_url(url).render_as_string(hide_password=True)
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise click.ClickException(f"cannot migrate {where}: {reason}") from None
+    if after != newest_revision():
+        raise click.ClickException(f"the database is at {after}, not at {newest_revision()}")
+    change = (
+        "already at" if before == after else f"migrated from {before or 'an empty database'} to"
+    )
+    click.echo(f"Operational database {change} revision {after}.")
+
+
+@main.command()
 def process() -> None:
     """Run all pending pipeline work once, synchronously, through Dagster.
 

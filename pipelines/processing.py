@@ -21,7 +21,7 @@ from pipelines.pool_slots import (
 )
 from pipelines.sensors import BRONZE_SOURCES, bronze_progress, caught_up
 from storage.db import session_scope
-from storage.lake import Lake
+from storage.lake import lake_for_thread
 from storage.settings import EngageSettings
 
 
@@ -56,7 +56,7 @@ def _run_until_caught_up(
 ) -> bool:
     """Run a processing job until its bronze tables are processed through their last commit:
     one run takes at most ENGAGE_MAX_CHANGES_PER_RUN changes of a backlog."""
-    lake = Lake(settings.resolved_lake_uri)
+    lake = lake_for_thread(settings.resolved_lake_uri)
     sources = BRONZE_SOURCES.get(name, [])
     while True:
         with session_scope(settings.resolved_database_url) as session:

@@ -106,6 +106,23 @@ def migrate(url: str) -> None:
                 time.sleep(0.2 * attempt)
 
 
+def schema_revision(url: str) -> str | None:
+    """The Alembic revision the database is at (None before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine_for(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def newest_revision() -> str:
+    """The revision `migrate` brings a database to."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
 def migrate_once(url: str) -> None:
     """`migrate`, unless this process already did for `url`: a sensor tick or a run sets up
     the database resource each time, and Alembic's check costs tens of milliseconds."""

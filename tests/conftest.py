@@ -2,54 +2,41 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from ingest_api.app import prepare_storage
 from storage.apikeys import Scope, create_api_key
-from storage.db import engine_for, session_scope
+from storage.db import session_scope
 from storage.settings import EngageSettings
+from tests.support.databases import DATABASES, fresh_database
 from tests.support.server import client, running_intake
 
-POSTGRES_URL = os.environ.get("ENGAGE_TEST_POSTGRES_URL")
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 """Copies of the Engage example bodies from the specification."""
-
-DATABASES = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
 
 
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty operational database: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'engage.db'}"
-        return
-    assert POSTGRES_URL is not None
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    try:
+    with fresh_database(request.param, tmp_path) as url:
         yield url
-    finally:
-        engine_for(url).dispose()
-        engine_for.cache_clear()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> EngageSettings:
-    settings = EngageSettings(home=tmp_path / "engage", database_url=database_url)
+def lake_uri() -> str | None:
+    """Where the lake lives; None keeps it in ENGAGE_HOME (the end-to-end suite also uses S3)."""
+    return None
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, lake_uri: str | None) -> EngageSettings:
+    settings = EngageSettings(
+        home=tmp_path / "engage", database_url=database_url, lake_uri=lake_uri
+    )
     prepare_storage(settings)
     return settings
 

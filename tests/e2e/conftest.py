@@ -1,14 +1,81 @@
-"""End-to-end fixtures: the real intake over HTTP plus the real Dagster processing job."""
+"""End-to-end fixtures: the real intake over HTTP plus the real Dagster processing job, on both
+installations (tests.support.installations). A test that needs one kind of lake says so with
+`@pytest.mark.lake("local")` or `@pytest.mark.lake("s3")`, and why in its docstring; tests that
+also run on Azure Blob Storage say `@pytest.mark.lake("local", "s3", "azure")`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from pipelines.processing import process_pending
 from storage.settings import EngageSettings
+from tests.support.azure_storage import azure_container, azurite_server
+from tests.support.databases import fresh_database
+from tests.support.installations import Installation, installations_for
+from tests.support.object_storage import S3Endpoint, moto_server, s3_bucket
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "installation" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("lake")
+        chosen = installations_for(marker.args if marker else None)
+        metafunc.parametrize("installation", chosen, ids=str)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """One S3 endpoint per test process, started when a test first needs it."""
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def database_url(installation: Installation, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(installation.database, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def s3(
+    installation: Installation, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[S3Endpoint | None]:
+    """The test's own bucket when its installation keeps the lake on S3."""
+    if installation.lake != "s3":
+        yield None
+        return
+    with s3_bucket(request.getfixturevalue("s3_server"), monkeypatch) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """One Azure Blob Storage emulator per test process, started when a test first needs it."""
+    with azurite_server() as url:
+        yield url
+
+
+@pytest.fixture
+def lake_uri(
+    installation: Installation,
+    s3: S3Endpoint | None,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[str | None]:
+    if installation.lake == "local":
+        yield None
+        return
+    if s3 is not None:
+        yield s3.lake_uri()
+    else:
+        with azure_container(request.getfixturevalue("azurite"), monkeypatch) as uri:
+            yield uri
+    # Everything went to object storage: no lake folder appeared on local disk.
+    assert not list(tmp_path.rglob("_delta_log")), "a Delta table was written to local disk"
 
 
 @pytest.fixture

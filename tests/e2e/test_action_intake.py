@@ -192,11 +192,11 @@ def test_each_configured_channel_gets_a_communication(
         "      en-GB: {subject: 'Thanks {{ order.orderId }}', body: 'Hello'}\n",
         encoding="utf-8",
     )
-    configured = EngageSettings(
-        home=settings.home,
-        database_url=settings.resolved_database_url,
-        automations_path=path,
-        webhook_url="http://127.0.0.1:9/hooks",  # configured; nothing is delivered here
+    configured = settings.model_copy(
+        update={
+            "automations_path": path,
+            "webhook_url": "http://127.0.0.1:9/hooks",  # configured; nothing is delivered here
+        }
     )
     tag = orders.tags[orders.lena_order]
     with running_intake(configured) as base_url, client(base_url, admin_key) as api:
@@ -440,11 +440,7 @@ def broken_automations(tmp_path: Path) -> Path:
 def test_the_intake_does_not_start_with_an_invalid_configuration(
     settings: EngageSettings, broken_automations: Path
 ) -> None:
-    configured = EngageSettings(
-        home=settings.home,
-        database_url=settings.resolved_database_url,
-        automations_path=broken_automations,
-    )
+    configured = settings.model_copy(update={"automations_path": broken_automations})
     with pytest.raises(AutomationsError) as raised:
         create_app(configured)
     assert str(raised.value) == (

@@ -65,6 +65,7 @@ def expire_grace_period(settings: EngageSettings, request_id: str) -> None:
         )
 
 
+@pytest.mark.lake("local", "s3", "azure")
 def test_erasure_waits_for_the_grace_period_then_records_what_it_removed(
     api: httpx.Client, settings: EngageSettings, process: Process
 ) -> None:

@@ -4,12 +4,12 @@ data is untouched and the pipeline keeps working (real intake, Dagster, Delta, d
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -23,6 +23,7 @@ from schemas.tables import ALL_TABLES
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.support.contacts import create_contact, soft_delete
+from tests.support.lake_files import lake_files
 from tests.support.orders import JSON, change, order_body, post_order, succeeded_tag
 from tests.support.receipts import post_receipt, receipt_body, succeeded
 
@@ -148,19 +149,29 @@ def rows_of_other(settings: EngageSettings, contact_id: str, order_id: str) -> C
     return counts
 
 
-def leaks(roots: list[Path], identifiers: dict[str, str]) -> list[str]:
+def stored_files(settings: EngageSettings) -> Iterator[tuple[str, bytes]]:
+    """Every file the installation wrote: the test folder (ENGAGE_HOME, DAGSTER_HOME inside it,
+    the SQLite database) and, when the lake is on object storage, every object of the lake."""
+    home = settings.resolved_home.parent
+    for path in sorted(p for p in home.rglob("*") if p.is_file()):
+        yield str(path.relative_to(home)), path.read_bytes()
+    lake = Lake(settings.resolved_lake_uri)
+    if not lake.is_local:
+        yield from ((f"{lake.root_uri}/{path}", data) for path, data in lake_files(lake))
+
+
+def leaks(settings: EngageSettings, identifiers: dict[str, str]) -> list[str]:
     """Every (file, identifier) where the identifier appears in the file's bytes or, for Parquet,
     in its decompressed contents."""
     found = []
-    for root in roots:
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            data = path.read_bytes()
-            texts = [data.decode("utf-8", "replace").lower()]
-            if path.suffix == ".parquet":
-                texts.append(json.dumps(pq.read_table(path).to_pylist(), default=str).lower())
-            for name, value in identifiers.items():
-                if any(value.lower() in text for text in texts):
-                    found.append(f"{name} in {path.relative_to(root)}")
+    for name, data in stored_files(settings):
+        texts = [data.decode("utf-8", "replace").lower()]
+        if name.endswith(".parquet"):
+            rows = pq.read_table(io.BytesIO(data)).to_pylist()
+            texts.append(json.dumps(rows, default=str).lower())
+        for label, value in identifiers.items():
+            if any(value.lower() in text for text in texts):
+                found.append(f"{label} in {name}")
     return found
 
 
@@ -201,9 +212,7 @@ def test_purged_contact_leaves_no_trace(
     assert len(extract["communications"]) == 1
     assert "per.holm@example.org" not in json.dumps(extract)
     # Everything is there before: the probe's identifiers are found (the scan can find them).
-    # ENGAGE_HOME, DAGSTER_HOME (inside it) and the SQLite database all live in the test folder.
-    home = settings.resolved_home.parent
-    assert leaks([home], probe.identifiers())
+    assert leaks(settings, probe.identifiers())
     before = lake_row_counts(settings)
     others_before = rows_of_other(settings, other, "KEEP-1")
     assert others_before["silver/order_versions"] == 1
@@ -213,7 +222,7 @@ def test_purged_contact_leaves_no_trace(
 
     status = api.get(f"/gdpr/requests/{request['requestId']}").json()
     assert status["status"] == "Erased"
-    assert leaks([home], probe.identifiers()) == []
+    assert leaks(settings, probe.identifiers()) == []
     after = lake_row_counts(settings)
     assert rows_of_other(settings, other, "KEEP-1") == others_before
     removed = {path: before[path] - after[path] for path in before if before[path] != after[path]}

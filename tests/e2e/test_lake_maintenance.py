@@ -83,6 +83,7 @@ def test_compacting_unprocessed_bronze_loses_no_order(
     succeeded_tag(api, late)
 
 
+@pytest.mark.lake("local", "s3", "azure")
 def test_the_processing_run_tidies_the_bronze_table_it_has_read(
     api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
 ) -> None:

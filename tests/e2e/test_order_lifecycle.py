@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import polars as pl
+import pytest
 
 from schemas.tables import ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
 from storage.lake import Lake
@@ -58,6 +59,7 @@ def test_created_order_is_read_back_with_its_version_tag(
     assert "action" not in order
 
 
+@pytest.mark.lake("local", "s3", "azure")
 def test_replace_change_status_change_delivery_then_delete(
     api: httpx.Client, process: Process, settings: EngageSettings
 ) -> None:

@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from storage.settings import EngageSettings
-from tests.conftest import POSTGRES_URL
+from tests.support.databases import POSTGRES_URL
 from tests.support.orders import order_body, post_order, succeeded_tag
 from tests.support.postgres_database import Database, own_database
 

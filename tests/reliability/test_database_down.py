@@ -31,7 +31,8 @@ from storage.lake import Lake
 from storage.landing import land_batch
 from storage.models import Job
 from storage.settings import EngageSettings
-from tests.conftest import POSTGRES_URL, make_key
+from tests.conftest import make_key
+from tests.support.databases import POSTGRES_URL
 from tests.support.orders import JSON, order_body, succeeded_tag
 from tests.support.postgres_database import Database, own_database
 from tests.support.server import client, running_intake

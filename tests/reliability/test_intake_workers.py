@@ -4,9 +4,6 @@ processed once, and `/metrics` answers for both workers."""
 
 from __future__ import annotations
 
-import itertools
-import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +17,8 @@ from pipelines.processing import process_pending
 from schemas.tables import ORDER_CHANGES, ORDER_VERSIONS, RECEIPT_SUBMISSIONS
 from storage.lake import Lake
 from storage.settings import EngageSettings
-from tests.support.orders import JSON, order_body
+from tests.support.concurrent_posts import post_concurrently
 from tests.support.processes import descendants
-from tests.support.receipts import receipt_body
 from tests.support.served_intake import ServedIntake
 
 PAYLOADS = 600
@@ -51,41 +47,6 @@ def intake(
         served.stop()
 
 
-def post_all(intake: ServedIntake, key: str) -> list[tuple[str, str, int, str | None]]:
-    """(kind, id, status, job id) of PAYLOADS orders and receipts from CLIENTS threads."""
-    numbers, lock = itertools.count(), threading.Lock()
-    sent: list[tuple[str, str, int, str | None]] = []
-
-    def client() -> None:
-        # A connection per request, as many integrators' clients make: the workers accept
-        # from one socket, and a kept-alive connection stays with the worker that took it.
-        headers = {"apikey": key, "Connection": "close", **JSON}
-        with httpx.Client(base_url=intake.base_url, headers=headers) as http:
-            while True:
-                with lock:
-                    number = next(numbers)
-                if number >= PAYLOADS:
-                    return
-                kind = "orders" if number % 2 == 0 else "receipts"
-                payload_id = f"WORKERS-{number:04d}"
-                body = (
-                    order_body(payload_id)
-                    if kind == "orders"
-                    else receipt_body(receipt_id=payload_id)
-                )
-                response = http.post(f"/api/v3/{kind}", content=json.dumps(body), timeout=60)
-                job = response.json().get("jobId") if response.status_code == 202 else None
-                with lock:
-                    sent.append((kind, payload_id, response.status_code, job))
-
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    return sent
-
-
 def landed_rows_by_worker(folder: Path) -> dict[str, float]:
     """Rows each worker landed, from the metric files it wrote (one file per process)."""
     rows: dict[str, float] = {}
@@ -101,14 +62,14 @@ def test_two_workers_land_every_acknowledged_payload_once(
 ) -> None:
     assert intake.pid is not None
     workers = [pid for pid in descendants(intake.pid) if pid != intake.pid]
-    sent = post_all(intake, admin_key)
+    sent = post_concurrently(intake.base_url, admin_key, PAYLOADS, CLIENTS, prefix="WORKERS")
 
     assert len(sent) == PAYLOADS
-    assert {status for _, _, status, _ in sent} == {202}
+    assert {item.status for item in sent} == {202}
     lake = Lake(settings.resolved_lake_uri)
     orders = lake.scan(ORDER_CHANGES).select("order_id").collect()["order_id"].to_list()
     receipts = lake.scan(RECEIPT_SUBMISSIONS).select("unique_receipt_id").collect().to_series()
-    assert sorted(orders + receipts.to_list()) == sorted(payload for _, payload, _, _ in sent)
+    assert sorted(orders + receipts.to_list()) == sorted(item.payload_id for item in sent)
     # Both workers took their share, and /metrics counts for both.
     by_worker = landed_rows_by_worker(metrics_folder)
     assert len([rows for rows in by_worker.values() if rows > 0]) == 2, by_worker
@@ -126,6 +87,6 @@ def test_two_workers_land_every_acknowledged_payload_once(
     assert versions.height == PAYLOADS // 2
     assert versions.filter(pl.col("len") != 1).is_empty()
     with httpx.Client(base_url=f"{intake.base_url}/api/v3", headers={"apikey": admin_key}) as api:
-        for kind, _, _, job_id in sent:
-            response = api.get(f"/{kind}/jobs/{job_id}", follow_redirects=False)
+        for item in sent:
+            response = api.get(f"/{item.kind}/jobs/{item.job_id}", follow_redirects=False)
             assert response.json()["status"] == "Succeeded", response.text

@@ -3,26 +3,26 @@ the product: standard AWS_* environment variables, which delta-rs and polars rea
 
 The server runs in a process of its own: in a thread of the test process it needs the GIL to
 answer, and some delta-rs reads hold the GIL while they wait for the answer (a deadlock that
-ended in S3 timeouts after 180 s).
+ended in S3 timeouts after 180 s). One server serves every test of a test process; each test gets
+a bucket of its own, emptied and removed afterwards so the server's memory stays flat.
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import pytest
 
-from pipelines.supervisor import port_accepts
-from tests.support.server import free_port
+from tests.support.local_servers import local_server
 
-START_TIMEOUT_S = 30.0
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+REGION = "eu-north-1"
 
 
 @dataclass(frozen=True)
@@ -40,37 +40,39 @@ class S3Endpoint:
 
 
 @contextmanager
-def running_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Endpoint]:
-    """A moto S3 server on a free port with one bucket, and the environment pointing at it
-    (inherited by the product's processes that tests start)."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not port_accepts("127.0.0.1", port):
-        assert server.poll() is None, "moto exited at start"
-        assert time.monotonic() < deadline, "moto did not start"
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
+def moto_server() -> Iterator[str]:
+    """A moto S3 server on a free port (tests.support.s3_server); yields its URL."""
+    with local_server(
+        "moto",
+        lambda port: [sys.executable, "-m", "tests.support.s3_server", "127.0.0.1", str(port)],
+        cwd=PROJECT_ROOT,
+    ) as url:
+        yield url
+
+
+@contextmanager
+def s3_bucket(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Endpoint]:
+    """A new bucket on the server, and the environment pointing at it (inherited by the
+    product's processes that tests start)."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "eu-north-1",
-        "AWS_ENDPOINT_URL": url,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": server_url,
         "AWS_ALLOW_HTTP": "true",
         # Commits are conditional puts (If-None-Match): two writers cannot both take a version.
         "AWS_CONDITIONAL_PUT": "etag",
     }.items():
         monkeypatch.setenv(name, value)
     bucket = f"engage-{uuid.uuid4().hex[:8]}"
-    boto3.client("s3", endpoint_url=url).create_bucket(
-        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
-    )
+    client = boto3.client("s3", endpoint_url=server_url)
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    endpoint = S3Endpoint(server_url, bucket)
     try:
-        yield S3Endpoint(url, bucket)
+        yield endpoint
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        keys = endpoint.keys()
+        for start in range(0, len(keys), 1000):  # the most one request may delete
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            client.delete_objects(Bucket=bucket, Delete={"Objects": batch})
+        client.delete_bucket(Bucket=bucket)
