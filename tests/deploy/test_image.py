@@ -23,7 +23,6 @@ from pipelines.supervisor import port_accepts
 from tests.support.databases import fresh_database
 from tests.support.deploy_files import (
     HELM_VALUES,
-    KUBERNETES,
     PROJECT_ROOT,
     build_context_copies,
     container,
@@ -73,10 +72,11 @@ def install_like_the_image(app: Path) -> Path:
     return app / ".venv" / "bin"
 
 
-def container_environment(binaries: Path, home: Path, database_url: str) -> dict[str, str]:
+def container_environment(
+    config: dict[str, str], binaries: Path, home: Path, database_url: str
+) -> dict[str, str]:
     """What a pod of deploy/ gets: the ConfigMap, the Secret's names with test values, the
     image's PATH and ENGAGE_HOME; the lake in a folder instead of the bucket."""
-    config = dict(yaml_file(KUBERNETES / "configmap.yaml")["data"])
     return {
         **config,
         "PATH": f"{binaries}:/usr/local/bin:/usr/bin:/bin",
@@ -122,8 +122,9 @@ def test_the_image_migrates_serves_the_intake_and_the_code_location(
     app = tmp_path / "app"
     home = tmp_path / "home"
     home.mkdir()
-    env = container_environment(binaries, home, database_url)
     objects = kubernetes_objects()
+    config = objects[("ConfigMap", "engage-config")]["data"]
+    env = container_environment(config, binaries, home, database_url)
 
     # The migration Job.
     migrate = container(objects[("Job", "engage-migrate")])["command"]
