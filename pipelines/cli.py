@@ -85,6 +85,7 @@ def serve(host: str, port: int, workers: int) -> None:
                 workers=workers,
                 lifespan="on",
                 access_log=False,
+                timeout_keep_alive=EngageSettings().keep_alive_seconds,
             )
     except AutomationsError as error:
         # One line per problem, not a traceback: the file is the operator's to fix.

@@ -131,6 +131,16 @@ class EngageSettings(BaseSettings):
             "connection is closed (slow-loris clients). 0: no limit."
         ),
     )
+    keep_alive_seconds: float = Field(
+        default=75.0,
+        gt=0,
+        description=(
+            "How long the intake keeps an idle connection open. Longer than a load balancer's "
+            "idle timeout (60 s on AWS) and an HTTP client's pool expiry (5 s in httpx and "
+            "requests), so the client always drops a connection first: otherwise a request sent "
+            "as the server closes it fails with no answer."
+        ),
+    )
     group_commit_max_rows: int = 2000
     max_changes_per_run: int = Field(
         default=100_000,
