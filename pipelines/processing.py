@@ -19,7 +19,7 @@ from pipelines.pool_slots import (
     pools_watched,
     process_identity,
 )
-from pipelines.sensors import BRONZE_SOURCES, bronze_progress, caught_up
+from pipelines.sensors import caught_up, job_progress
 from storage.db import session_scope
 from storage.lake import lake_for_thread
 from storage.settings import EngageSettings
@@ -54,20 +54,22 @@ def process_pending(
 def _run_until_caught_up(
     definitions: dg.Definitions, instance: dg.DagsterInstance, settings: EngageSettings, name: str
 ) -> bool:
-    """Run a processing job until its bronze tables are processed through their last commit:
-    one run takes at most ENGAGE_MAX_CHANGES_PER_RUN changes of a backlog."""
+    """Run a processing job until it has no work left (`job_progress`, as its sensor asks): its
+    bronze tables processed through their last commit, since one run takes at most
+    ENGAGE_MAX_CHANGES_PER_RUN changes of a backlog. A job with no work does not run at all: an
+    empty run costs a second and a refresh of every table it reads."""
     lake = lake_for_thread(settings.resolved_lake_uri)
-    sources = BRONZE_SOURCES.get(name, [])
-    while True:
-        with session_scope(settings.resolved_database_url) as session:
-            before = bronze_progress(lake, session, sources)[1]
+    with session_scope(settings.resolved_database_url) as session:
+        versions, processed = job_progress(lake, session, name)
+    while not caught_up(versions, processed):
+        before = processed
         if not _run_all(definitions, instance, [name]):
             return False
         with session_scope(settings.resolved_database_url) as session:
-            versions, processed = bronze_progress(lake, session, sources)
-        # Done, or stuck: a run that advanced nothing would only repeat itself.
-        if caught_up(versions, processed) or processed == before:
+            versions, processed = job_progress(lake, session, name)
+        if processed == before:  # stuck: a run that advanced nothing would only repeat itself
             return True
+    return True
 
 
 def _gdpr_jobs_with_work(settings: EngageSettings) -> list[str]:

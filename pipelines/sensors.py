@@ -10,6 +10,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 from sqlalchemy.orm import Session
 
+from assets.loyalty.ledger import WATERMARK as LOYALTY_LEDGER_WATERMARK
 from assets.orders.silver import WATERMARK as ORDER_CHANGES_WATERMARK
 from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
 from assets.registers.articles import ARTICLE_REGISTER
@@ -81,15 +82,14 @@ def launch_unless_in_flight(
     )
 
 
-def bronze_sensor(
-    job: UnresolvedAssetJobDefinition, sources: Sequence[tuple[TableSpec, str]]
-) -> dg.SensorDefinition:
-    """A sensor that launches `job` when a bronze table has commits beyond its watermark.
+def bronze_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+    """A sensor that launches `job` when it has work (`job_progress`): a bronze table with commits
+    beyond its watermark, or a later step behind an earlier one after a run died between them.
 
-    `sources` pairs each bronze table with the name of the watermark its processing advances.
     At most one run of the job is in flight: the next run takes everything landed meanwhile.
     The cursor records the bronze versions of the last launch.
     """
+    sources = BRONZE_SOURCES[job.name]
     names = ", ".join(spec.name for spec, _ in sources)
 
     @dg.sensor(
@@ -98,21 +98,23 @@ def bronze_sensor(
         minimum_interval_seconds=2,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
-            f"Starts {job.name} when {names} has commits beyond the processed watermark and no "
-            f"{job.name} run is in flight. Cursor: the bronze Delta versions of the last launch."
+            f"Starts {job.name} when {names} has commits beyond the processed watermark, or a "
+            f"run died before its last step, and no {job.name} run is in flight. Cursor: the "
+            "bronze Delta versions of the last launch."
         ),
     )
     def _sensor(
         context: dg.SensorEvaluationContext, lake: LakeResource, database: OperationalDatabase
     ) -> dg.SensorResult | dg.SkipReason:
         with database.session() as session:
-            versions, processed = bronze_progress(lake.lake, session, sources)
+            versions, processed = job_progress(lake.lake, session, job.name)
         if caught_up(versions, processed):
             return dg.SkipReason(f"nothing new in {names}")
         for blocking in (job.name, ERASE_CONTACTS):
             if run_in_flight(context, blocking):
                 return dg.SkipReason(f"a {blocking} run is in flight; the next one takes the rest")
-        cursor = ",".join(f"{name}-v{version}" for name, version in sorted(versions.items()))
+        bronze = sorted(spec.name for spec, _ in sources)
+        cursor = ",".join(f"{name}-v{versions[name]}" for name in bronze)
         return dg.SensorResult(
             # One run per combination of bronze versions and watermarks: a tick never launches a
             # batch twice, and a run that took only part of a backlog (ENGAGE_MAX_CHANGES_PER_RUN)
@@ -120,9 +122,7 @@ def bronze_sensor(
             run_requests=[
                 dg.RunRequest(
                     run_key=f"{cursor}|{_watermarks(processed)}",
-                    tags={
-                        f"engage/{name}_version": str(version) for name, version in versions.items()
-                    },
+                    tags={f"engage/{name}_version": str(versions[name]) for name in bronze},
                 )
             ],
             cursor=cursor,
@@ -158,11 +158,30 @@ BRONZE_SOURCES: dict[str, list[tuple[TableSpec, str]]] = {
 }
 """The bronze tables each processing job reads, with the watermark its runs advance."""
 
-order_changes_sensor = bronze_sensor(process_orders, BRONZE_SOURCES[process_orders.name])
-register_submissions_sensor = bronze_sensor(
-    process_registers, BRONZE_SOURCES[process_registers.name]
-)
-receipt_submissions_sensor = bronze_sensor(process_receipts, BRONZE_SOURCES[process_receipts.name])
+FOLLOWING_WATERMARKS: dict[str, list[tuple[str, str]]] = {
+    process_receipts.name: [(LOYALTY_LEDGER_WATERMARK, RECEIPT_SUBMISSIONS_WATERMARK)],
+}
+"""Per job, watermarks that a later step advances to one an earlier step set, as (later,
+earlier). A run that died between the two steps (receipts registered, loyalty not yet) left
+work to do though its bronze tables are processed."""
+
+
+def job_progress(
+    lake: Lake, session: Session, job_name: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """`bronze_progress` of the job's bronze tables, plus each following watermark's target
+    (the earlier step's watermark) and its own value: `caught_up` on the two says whether the
+    job has work."""
+    versions, processed = bronze_progress(lake, session, BRONZE_SOURCES[job_name])
+    for later, earlier in FOLLOWING_WATERMARKS.get(job_name, []):
+        versions[later] = get_watermark(session, earlier)
+        processed[later] = get_watermark(session, later)
+    return versions, processed
+
+
+order_changes_sensor = bronze_sensor(process_orders)
+register_submissions_sensor = bronze_sensor(process_registers)
+receipt_submissions_sensor = bronze_sensor(process_receipts)
 
 
 GOLD_INTERVAL_SECONDS = 30

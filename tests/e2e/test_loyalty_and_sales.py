@@ -6,10 +6,13 @@ import json
 from collections.abc import Callable
 from datetime import date
 
+import dagster as dg
 import httpx
 import polars as pl
 from sqlalchemy import delete
 
+from pipelines.resources import resources_from_settings
+from pipelines.sensors import receipt_submissions_sensor
 from schemas.tables import LOYALTY_LEDGER, SALES_DAILY
 from storage.db import session_scope
 from storage.lake import Lake
@@ -146,6 +149,11 @@ def test_rerun_after_a_crash_before_publishing_makes_no_entry_twice(
         session.execute(delete(LoyaltyEntry))
         session.execute(delete(PipelineWatermark).where(PipelineWatermark.name == "loyalty_ledger"))
     assert loyalty(api, contact_id)["balance"] == 0
+    # The receipts are processed, but the job is not done: its sensor starts it again.
+    context = dg.build_sensor_context(
+        instance=dg.DagsterInstance.ephemeral(), resources=resources_from_settings(settings)
+    )
+    assert isinstance(receipt_submissions_sensor(context), dg.SensorResult)
 
     process()
     account = loyalty(api, contact_id)

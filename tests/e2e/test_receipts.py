@@ -339,7 +339,7 @@ def test_the_sensor_starts_a_receipts_run_for_new_submissions_only(
     assert isinstance(requested, dg.SensorResult)
     version = Lake(settings.resolved_lake_uri).version(RECEIPT_SUBMISSIONS)
     assert [request.run_key for request in requested.run_requests] == [
-        f"receipt_submissions-v{version}|receipt_submissions-w0"
+        f"receipt_submissions-v{version}|loyalty_ledger-w0,receipt_submissions-w0"
     ]
     process()
     assert isinstance(evaluate(), dg.SkipReason)
