@@ -19,10 +19,20 @@ EXAMPLES = Path(__file__).resolve().parent / "examples"
 """Copies of the Engage example bodies from the specification."""
 
 
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses the operational database runs on SQLite and on PostgreSQL, unless
+    `@pytest.mark.databases(...)` names the ones it needs: where the database is incidental (a
+    body refused before anything is stored, Dagster's own storage), one run says all."""
+    if "database_kind" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("databases")
+        kinds = [kind for kind in DATABASES if marker is None or kind in marker.args]
+        metafunc.parametrize("database_kind", kinds, ids=str)
+
+
+@pytest.fixture
+def database_url(database_kind: str, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty operational database: a SQLite file, or a PostgreSQL schema of its own."""
-    with fresh_database(request.param, tmp_path) as url:
+    with fresh_database(database_kind, tmp_path) as url:
         yield url
 
 

@@ -17,6 +17,7 @@ from storage.lake import Lake
 from storage.models import Job
 from storage.settings import EngageSettings
 from tests.conftest import EXAMPLES
+from tests.support.databases import REFUSED_BEFORE_STORAGE
 from tests.support.registers import article_xml, assert_no_articles_landed, full_article
 
 COMMAND = Path(sys.executable).with_name("engage-orders")
@@ -90,6 +91,7 @@ def test_the_example_file_is_imported(settings: EngageSettings) -> None:
     ],
     ids=["bad-value", "truncated", "external-entity"],
 )  # fmt: skip
+@REFUSED_BEFORE_STORAGE
 def test_a_bad_file_lands_nothing_and_exits_2(
     settings: EngageSettings, tmp_path: Path, damage, expected: str
 ) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import httpx
+import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from storage.settings import EngageSettings
@@ -17,6 +18,7 @@ from tests.support.orders import order_body, post_order, succeeded_tag
 COMMAND = Path(sys.executable).with_name("engage-orders")
 
 
+@pytest.mark.databases("sqlite")  # the command and DAGSTER_HOME are the point, not the database
 def test_process_runs_pending_orders_and_records_the_run_in_dagster_home(
     api: httpx.Client, settings: EngageSettings, tmp_path: Path
 ) -> None:

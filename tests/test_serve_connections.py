@@ -68,6 +68,7 @@ def _health(connection: http.client.HTTPConnection) -> int:
     return response.status
 
 
+@pytest.mark.databases("sqlite")  # connections, not storage
 def test_an_idle_connection_outlives_the_clients_pool_expiry(settings: EngageSettings) -> None:
     with (
         serving(settings) as default_port,

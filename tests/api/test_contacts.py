@@ -15,6 +15,7 @@ from storage.apikeys import Scope
 from storage.settings import EngageSettings
 from tests.conftest import make_key
 from tests.support.contacts import soft_delete
+from tests.support.databases import REFUSED_BEFORE_STORAGE
 from tests.support.server import client
 
 UNKNOWN_ID = "3f2b9c4e-0000-4000-8000-000000000000"
@@ -116,6 +117,7 @@ def test_keys_are_stored_normalised(api: httpx.Client) -> None:
 @pytest.mark.parametrize(
     "email", ["anna", "anna@", "anna@example", "an na@example.com", "anna@@example.com", ""]
 )
+@REFUSED_BEFORE_STORAGE
 def test_an_invalid_email_is_refused(api: httpx.Client, email: str) -> None:
     response = api.post("/contacts", json={"email": email})
 
@@ -131,6 +133,7 @@ def test_errors_do_not_echo_personal_data(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("phone", ["0701234567", "+4670", "not a number", "+46 70 123 45 67 89 01"])
+@REFUSED_BEFORE_STORAGE
 def test_an_invalid_phone_number_is_refused(api: httpx.Client, phone: str) -> None:
     response = api.post("/contacts", json={"mobilePhone": phone})
 
@@ -153,6 +156,7 @@ def test_an_invalid_phone_number_is_refused(api: httpx.Client, phone: str) -> No
         ({"contactType": None}, [("/contactType", "InvalidType")]),
     ],
 )
+@REFUSED_BEFORE_STORAGE
 def test_a_malformed_body_is_refused_field_by_field(
     api: httpx.Client, body: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:

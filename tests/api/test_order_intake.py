@@ -18,6 +18,7 @@ from storage.lake import Lake
 from storage.models import ApiKey
 from storage.settings import EngageSettings
 from tests.conftest import make_key
+from tests.support.databases import REFUSED_BEFORE_STORAGE
 from tests.support.orders import JSON, accepted_job, example, job, order_body
 from tests.support.server import client
 
@@ -165,6 +166,7 @@ BAD_BODIES = {
 
 
 @pytest.mark.parametrize("case", BAD_BODIES, ids=list(BAD_BODIES))
+@REFUSED_BEFORE_STORAGE
 def test_bad_order_body_is_400_naming_the_field_and_lands_nothing(
     api: httpx.Client, settings: EngageSettings, case: str
 ) -> None:

@@ -14,6 +14,7 @@ from storage.apikeys import Scope
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.conftest import make_key
+from tests.support.databases import REFUSED_BEFORE_STORAGE
 from tests.support.orders import JSON, order_body, post_order
 from tests.support.receipts import (
     PURCHASE,
@@ -178,6 +179,7 @@ BAD_BODIES = {
 
 
 @pytest.mark.parametrize("case", BAD_BODIES, ids=list(BAD_BODIES))
+@REFUSED_BEFORE_STORAGE
 def test_bad_receipt_body_is_400_naming_the_field_and_lands_nothing(
     api: httpx.Client, settings: EngageSettings, case: str
 ) -> None:

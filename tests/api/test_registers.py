@@ -15,6 +15,7 @@ from storage.apikeys import Scope
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.conftest import EXAMPLES, make_key
+from tests.support.databases import REFUSED_BEFORE_STORAGE
 from tests.support.registers import (
     JSON,
     XML,
@@ -129,6 +130,7 @@ def test_1000_articles_with_long_descriptions_fit_in_one_call(
         ([{"sku": "x" * 129}], "/0/sku", "TooLong"),
     ],
 )
+@REFUSED_BEFORE_STORAGE
 def test_a_bad_article_is_400_at_its_json_pointer(
     api: httpx.Client, settings: EngageSettings, body: Any, path: str, code: str
 ) -> None:
@@ -243,6 +245,7 @@ def test_a_bad_value_in_the_second_article_is_400_naming_its_element(
         (b"", "/", "MalformedXml"),
     ],
 )  # fmt: skip
+@REFUSED_BEFORE_STORAGE
 def test_a_bad_document_is_400_naming_the_element(
     api: httpx.Client, settings: EngageSettings, xml: bytes, path: str, code: str
 ) -> None:
@@ -307,6 +310,7 @@ def test_stores_are_landed_with_a_queued_job(api: httpx.Client, settings: Engage
         ([store(f"S-{n}") for n in range(1001)], "", "TooManyItems"),
     ],
 )
+@REFUSED_BEFORE_STORAGE
 def test_a_bad_store_is_400_and_nothing_lands(
     api: httpx.Client, settings: EngageSettings, body: Any, path: str, code: str
 ) -> None:

@@ -19,6 +19,7 @@ from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.conftest import make_key
 from tests.support.contacts import soft_delete
+from tests.support.databases import REFUSED_BEFORE_STORAGE
 from tests.support.gold import ONGOING_JACKETS, example_gold
 from tests.support.server import client
 
@@ -226,6 +227,7 @@ def test_an_unknown_segment_is_404(api: httpx.Client, name: str) -> None:
         ),
     ],
 )
+@REFUSED_BEFORE_STORAGE
 def test_a_bad_definition_is_400_naming_each_problem_and_nothing_is_saved(
     api: httpx.Client, definition: Any, expected: list[tuple[str, str]]
 ) -> None:

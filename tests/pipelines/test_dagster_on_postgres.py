@@ -32,6 +32,7 @@ def dagster_database() -> Iterator[Database]:
         yield database
 
 
+@pytest.mark.databases("postgres")  # as in production: both databases on the server
 def test_the_pipeline_runs_with_dagster_storage_in_postgresql(
     api: httpx.Client, settings: EngageSettings, dagster_database: Database, tmp_path: Path
 ) -> None:

@@ -57,6 +57,9 @@ def landed_rows_by_worker(folder: Path) -> dict[str, float]:
     return rows
 
 
+# Two processes writing one SQLite file is the contended case; two workers on PostgreSQL (and S3)
+# are tests/e2e/test_object_storage.py.
+@pytest.mark.databases("sqlite")
 def test_two_workers_land_every_acknowledged_payload_once(
     intake: ServedIntake, settings: EngageSettings, admin_key: str, metrics_folder: Path
 ) -> None:

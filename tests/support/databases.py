@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from storage.db import engine_for
@@ -38,3 +39,8 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+REFUSED_BEFORE_STORAGE = pytest.mark.databases("sqlite")
+"""For bodies the intake refuses before it stores anything: the database plays no part, so one
+run says all. tests/api/test_fuzzing.py still sends every kind of body to PostgreSQL too."""
