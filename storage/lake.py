@@ -102,9 +102,24 @@ class Lake:
         table = self._tables.get(spec.path)
         if table is not None:
             return table
+        try:
+            # Opening reads the log once, where `create(mode="ignore")` of an existing table
+            # reads it twice: on object storage, 4 requests instead of 9 per table a process opens.
+            table = DeltaTable(self.uri(spec), storage_options=self.storage_options)
+        except TableNotFoundError:
+            table = self._create(spec)
+        _add_missing_columns(table, spec)
+        # The catalogue changed a property (e.g. which columns are personal): files and
+        # checkpoints written from now on follow.
+        _set_changed_properties(table, spec)
+        self._tables[spec.path] = table
+        return table
+
+    def _create(self, spec: TableSpec) -> DeltaTable:
+        """Create the table; `mode="ignore"` keeps one that another process created meanwhile."""
         if self.is_local:
             Path(self.uri(spec)).mkdir(parents=True, exist_ok=True)
-        table = DeltaTable.create(
+        return DeltaTable.create(
             self.uri(spec),
             spec.arrow_schema,
             mode="ignore",
@@ -114,12 +129,6 @@ class Lake:
             configuration=spec.configuration(),
             storage_options=self.storage_options,
         )
-        _add_missing_columns(table, spec)
-        # The catalogue changed a property (e.g. which columns are personal): files and
-        # checkpoints written from now on follow.
-        _set_changed_properties(table, spec)
-        self._tables[spec.path] = table
-        return table
 
     def table(self, spec: TableSpec) -> DeltaTable:
         """The table at its newest version.
