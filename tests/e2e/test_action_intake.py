@@ -23,6 +23,7 @@ from storage.models import OrderAction
 from storage.settings import EngageSettings
 from tests.conftest import make_key
 from tests.support.contacts import create_contact, soft_delete
+from tests.support.installations import REFUSED_BEFORE_THE_LAKE
 from tests.support.orders import JSON, change, order_body, post_order, succeeded_tag
 from tests.support.server import client, running_intake
 
@@ -292,6 +293,7 @@ TAG = "5b3kN1tq0x9Lz2Qh8c7GVw=="
         ),
     ],
 )
+@REFUSED_BEFORE_THE_LAKE
 def test_a_bad_body_is_400_naming_each_field_and_queues_nothing(
     api: httpx.Client, body: dict[str, Any] | str, errors: list[tuple[str, str]]
 ) -> None:
@@ -301,6 +303,7 @@ def test_a_bad_body_is_400_naming_each_field_and_queues_nothing(
     assert communications(api)["totalCount"] == 0
 
 
+@REFUSED_BEFORE_THE_LAKE
 def test_a_body_that_is_not_json_is_415(api: httpx.Client) -> None:
     response = api.post(
         "/orders/ACT-1/action",
@@ -313,6 +316,7 @@ def test_a_body_that_is_not_json_is_415(api: httpx.Client) -> None:
 # --- scopes --------------------------------------------------------------------------------------
 
 
+@REFUSED_BEFORE_THE_LAKE
 def test_triggering_needs_orders_write(settings: EngageSettings, intake_url: str) -> None:
     body = {"action": "ConfirmOrder", "versionTag": TAG}
     with client(intake_url, make_key(settings, Scope.ORDERS_READ)) as reader:
@@ -332,6 +336,7 @@ def test_triggering_needs_orders_write(settings: EngageSettings, intake_url: str
         ((Scope.CONTACTS_READ,), 403),
     ],
 )
+@REFUSED_BEFORE_THE_LAKE
 def test_reading_communications_needs_orders_read(
     settings: EngageSettings, intake_url: str, scopes: tuple[Scope, ...], status: int
 ) -> None:
@@ -437,6 +442,7 @@ def broken_automations(tmp_path: Path) -> Path:
     return path
 
 
+@REFUSED_BEFORE_THE_LAKE
 def test_the_intake_does_not_start_with_an_invalid_configuration(
     settings: EngageSettings, broken_automations: Path
 ) -> None:

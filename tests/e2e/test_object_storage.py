@@ -26,7 +26,9 @@ CLIENTS = 8
 
 def commit_files(s3: S3Endpoint, table: str) -> list[str]:
     """The commits of a bronze table, oldest first (their file names are the versions)."""
-    return sorted(key for key in s3.keys(f"lake/{table}/_delta_log/") if key.endswith(".json"))
+    return sorted(
+        key for key in s3.object_keys(f"lake/{table}/_delta_log/") if key.endswith(".json")
+    )
 
 
 @pytest.mark.lake("s3")

@@ -19,6 +19,7 @@ from storage.apikeys import Scope
 from storage.settings import EngageSettings
 from tests.conftest import make_key
 from tests.support.contacts import create_contact, soft_delete
+from tests.support.installations import REFUSED_BEFORE_THE_LAKE
 from tests.support.orders import change, order_body, post_order, succeeded_tag
 from tests.support.receipts import post_receipt, receipt_body, succeeded
 from tests.support.server import client
@@ -310,6 +311,7 @@ def test_a_deleted_contact_has_no_extract(api: httpx.Client) -> None:
     problem(api.post(f"/contacts/{contact}/personal-data-extract"), 404, "ContactNotFound")
 
 
+@REFUSED_BEFORE_THE_LAKE
 def test_extracts_need_the_gdpr_scope(
     api: httpx.Client, intake_url: str, settings: EngageSettings
 ) -> None:

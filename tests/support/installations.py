@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from tests.support.databases import POSTGRES_URL
 
 
@@ -34,3 +36,8 @@ def installations_for(lakes: tuple[str, ...] | None) -> list[Installation]:
     if lakes is None:
         return INSTALLATIONS
     return [item for item in INSTALLATIONS + ON_REQUEST if item.lake in lakes]
+
+
+REFUSED_BEFORE_THE_LAKE = pytest.mark.lake("local")
+"""For requests refused before anything is stored or read (a bad body, a missing scope): the lake
+plays no part, so they run on the embedded installation only."""

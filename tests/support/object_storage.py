@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
+from schemas.tables import ALL_TABLES
+from storage.lake import Lake
 from tests.support.local_servers import local_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +36,8 @@ class S3Endpoint:
     def lake_uri(self) -> str:
         return f"s3://{self.bucket}/lake"
 
-    def keys(self, prefix: str = "") -> list[str]:
-        client = boto3.client("s3", endpoint_url=self.url)
+    def object_keys(self, prefix: str = "") -> list[str]:
+        client = s3_client(self.url)
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
@@ -50,11 +53,9 @@ def moto_server() -> Iterator[str]:
         yield url
 
 
-@contextmanager
-def s3_bucket(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Endpoint]:
-    """A new bucket on the server, and the environment pointing at it (inherited by the
-    product's processes that tests start)."""
-    for name, value in {
+def s3_environment(server_url: str) -> dict[str, str]:
+    """The variables operators set for the product (and delta-rs and polars read)."""
+    return {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": REGION,
@@ -62,17 +63,72 @@ def s3_bucket(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3En
         "AWS_ALLOW_HTTP": "true",
         # Commits are conditional puts (If-None-Match): two writers cannot both take a version.
         "AWS_CONDITIONAL_PUT": "etag",
-    }.items():
+    }
+
+
+@contextmanager
+def s3_bucket(
+    server_url: str, monkeypatch: pytest.MonkeyPatch, copy_of: S3Endpoint | None = None
+) -> Iterator[S3Endpoint]:
+    """A new bucket on the server, and the environment pointing at it (inherited by the
+    product's processes that tests start); with `copy_of`, holding a copy of that bucket."""
+    for name, value in s3_environment(server_url).items():
         monkeypatch.setenv(name, value)
-    bucket = f"engage-{uuid.uuid4().hex[:8]}"
-    client = boto3.client("s3", endpoint_url=server_url)
-    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    endpoint = S3Endpoint(server_url, bucket)
+    endpoint = _new_bucket(server_url)
+    if copy_of is not None:
+        client = s3_client(server_url)
+        for key in copy_of.object_keys():
+            source = {"Bucket": copy_of.bucket, "Key": key}
+            client.copy_object(Bucket=endpoint.bucket, Key=key, CopySource=source)
     try:
         yield endpoint
     finally:
-        keys = endpoint.keys()
-        for start in range(0, len(keys), 1000):  # the most one request may delete
-            batch = [{"Key": key} for key in keys[start : start + 1000]]
-            client.delete_objects(Bucket=bucket, Delete={"Objects": batch})
-        client.delete_bucket(Bucket=bucket)
+        _remove_bucket(endpoint)
+
+
+@contextmanager
+def s3_lake_with_every_table(server_url: str) -> Iterator[S3Endpoint]:
+    """A bucket with every table of the catalogue, created empty by the product (`Lake.ensure`).
+
+    Production creates its tables once, then opens them; a test's lake copied from this starts
+    there too, instead of creating them again: 14 requests a table instead of 4, where the
+    end-to-end suite on S3 spends its time in the S3 server answering requests."""
+    endpoint = _new_bucket(server_url)
+    options = {name.lower(): value for name, value in s3_environment(server_url).items()}
+    lake = Lake(endpoint.lake_uri(), options)
+    try:
+        for spec in ALL_TABLES:
+            lake.ensure(spec)
+        yield endpoint
+    finally:
+        _remove_bucket(endpoint)
+
+
+def s3_client(server_url: str) -> Any:
+    """A boto3 client for the server, whatever the environment holds at the time."""
+    environment = s3_environment(server_url)
+    return boto3.client(
+        "s3",
+        endpoint_url=server_url,
+        region_name=REGION,
+        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def _new_bucket(server_url: str) -> S3Endpoint:
+    bucket = f"engage-{uuid.uuid4().hex[:8]}"
+    s3_client(server_url).create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    return S3Endpoint(server_url, bucket)
+
+
+def _remove_bucket(endpoint: S3Endpoint) -> None:
+    """Empty and remove the bucket, so the server's memory stays flat."""
+    client = s3_client(endpoint.url)
+    keys = endpoint.object_keys()
+    for start in range(0, len(keys), 1000):  # the most one request may delete
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        client.delete_objects(Bucket=endpoint.bucket, Delete={"Objects": batch})
+    client.delete_bucket(Bucket=endpoint.bucket)
