@@ -5,14 +5,19 @@ run and its materialisations show in the Dagster UI like any other.
 
 Order: the processing jobs, then the GDPR jobs that have work (erasure, extracts), then gold and
 delivery. Erasure comes after processing because it waits for a contact's landed data to be
-processed, and before gold so that the build starts from what erasure left.
+processed, and before gold so that the build starts from what erasure left. Like the sensors, it
+runs only what has work: a processing job with nothing landed, or a gold build whose inputs did
+not change since the last one, is skipped.
 """
+
+import hashlib
 
 import dagster as dg
 
 from pipelines.definitions import build_definitions
 from pipelines.gdpr import GDPR_ON_DEMAND
-from pipelines.jobs import ALL_JOBS, PIPELINE_JOBS
+from pipelines.gold_inputs import gold_fingerprint
+from pipelines.jobs import ALL_JOBS, PIPELINE_JOBS, build_gold
 from pipelines.pool_slots import (
     PROCESS_TAG,
     fail_dead_process_runs,
@@ -22,7 +27,11 @@ from pipelines.pool_slots import (
 from pipelines.sensors import caught_up, job_progress
 from storage.db import session_scope
 from storage.lake import lake_for_thread
+from storage.segments import definitions_fingerprint
 from storage.settings import EngageSettings
+
+GOLD_INPUTS_TAG = "engage/gold_inputs"
+"""Tag of the build_gold runs `process` starts: a digest of what the build read."""
 
 
 def process_pending(
@@ -39,7 +48,7 @@ def process_pending(
         instance = dg.DagsterInstance.get()
     definitions = build_definitions(settings)
     processing = [job.name for job in PIPELINE_JOBS]
-    later = [job.name for job in ALL_JOBS if job.name not in processing]
+    later = [job.name for job in ALL_JOBS if job.name not in [*processing, build_gold.name]]
     # A killed earlier `process` left its runs unfinished, holding their tables' pools.
     fail_dead_process_runs(instance)
     with pools_watched(instance):
@@ -47,6 +56,7 @@ def process_pending(
             all(_run_until_caught_up(definitions, instance, settings, name) for name in processing)
             # Looked up after processing: an erasure may have been waiting for it.
             and _run_all(definitions, instance, _gdpr_jobs_with_work(settings))
+            and _build_gold_if_inputs_changed(definitions, instance, settings)
             and _run_all(definitions, instance, later)
         )
 
@@ -77,11 +87,39 @@ def _gdpr_jobs_with_work(settings: EngageSettings) -> list[str]:
         return [job.name for job, has_work in GDPR_ON_DEMAND if has_work(session)]
 
 
-def _run_all(definitions: dg.Definitions, instance: dg.DagsterInstance, names: list[str]) -> bool:
+def _build_gold_if_inputs_changed(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, settings: EngageSettings
+) -> bool:
+    """Build gold unless a build by `process` already succeeded from these inputs: those of
+    build_gold_sensor, plus the saved segment definitions (the sensors leave a changed definition
+    to refresh_segments, which `process` does not run: the build refreshes memberships too)."""
+    lake = lake_for_thread(settings.resolved_lake_uri)
+    with session_scope(settings.resolved_database_url) as session:
+        inputs = f"{gold_fingerprint(lake, session)}|definitions={definitions_fingerprint(session)}"
+    digest = hashlib.sha256(inputs.encode()).hexdigest()[:16]
+    built = instance.get_run_records(
+        filters=dg.RunsFilter(
+            job_name=build_gold.name,
+            statuses=[dg.DagsterRunStatus.SUCCESS],
+            tags={GOLD_INPUTS_TAG: digest},
+        ),
+        limit=1,
+    )
+    return bool(built) or _run_all(
+        definitions, instance, [build_gold.name], {GOLD_INPUTS_TAG: digest}
+    )
+
+
+def _run_all(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    names: list[str],
+    tags: dict[str, str] | None = None,
+) -> bool:
     for name in names:
         result = definitions.resolve_job_def(name).execute_in_process(
             instance=instance,
-            tags={"engage/trigger": "process", PROCESS_TAG: process_identity()},
+            tags={"engage/trigger": "process", PROCESS_TAG: process_identity(), **(tags or {})},
             raise_on_error=False,
         )
         if not result.success:

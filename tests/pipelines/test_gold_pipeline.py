@@ -16,12 +16,14 @@ from assets.gold import GOLD_CHECKS
 from assets.segments import SEGMENT_CHECKS
 from pipelines.definitions import build_definitions
 from pipelines.gold_inputs import GOLD_INPUTS
+from pipelines.processing import process_pending
 from pipelines.resources import resources_from_settings
 from pipelines.sensors import build_gold_sensor, segment_definitions_sensor
 from schemas.gold_tables import CONTACT_SEGMENTATION, FACT_ORDER
 from schemas.tables import ORDER_VERSIONS, ORDERS
 from storage.lake import Lake
 from storage.settings import EngageSettings
+from tests.support.gold import ONGOING_JACKETS
 from tests.support.orders import JSON, order_body, post_order, succeeded_tag
 
 DELIVERY = datetime(2025, 11, 23, 17, tzinfo=UTC)
@@ -94,6 +96,28 @@ def test_the_sensor_builds_gold_after_processing_and_skips_when_nothing_changed(
     patched = api.patch(f"/contacts/{contact_id}", content='{"gender": "Female"}', headers=JSON)
     assert patched.status_code == 200, patched.text
     requested(evaluate(settings, instance, after_processing.cursor))
+
+
+def test_process_runs_only_the_jobs_with_work_as_the_sensors_would(
+    api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
+) -> None:
+    def runs() -> dict[str, int]:
+        names = [record.dagster_run.job_name for record in instance.get_run_records()]
+        return {name: names.count(name) for name in sorted(set(names))}
+
+    job_id = post_order(api, order_body("PROCESS-ONCE-1"))
+    assert process_pending(settings, instance=instance)
+    succeeded_tag(api, job_id)
+    # Nothing landed for registers and receipts: their jobs did not run.
+    assert runs() == {"build_gold": 1, "deliver_communications": 1, "process_orders": 1}
+
+    assert process_pending(settings, instance=instance)  # nothing new anywhere
+    assert runs() == {"build_gold": 1, "deliver_communications": 2, "process_orders": 1}
+
+    # A new segment definition: gold is built again, which refreshes the memberships.
+    assert api.post("/segments", json=ONGOING_JACKETS).status_code == 201
+    assert process_pending(settings, instance=instance)
+    assert runs() == {"build_gold": 2, "deliver_communications": 3, "process_orders": 1}
 
 
 def test_the_sensor_waits_while_a_build_is_in_flight(
