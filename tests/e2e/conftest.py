@@ -102,9 +102,8 @@ def process_instance() -> dg.DagsterInstance:
 @pytest.fixture
 def process(settings: EngageSettings, process_instance: dg.DagsterInstance) -> Callable[[], None]:
     """Run all pending processing once, as `engage-orders process` does; it must succeed."""
-    instance = process_instance
 
     def run() -> None:
-        assert process_pending(settings, instance=instance)
+        assert process_pending(settings, instance=process_instance)
 
     return run
