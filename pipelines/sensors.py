@@ -91,6 +91,7 @@ def bronze_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
     """
     sources = BRONZE_SOURCES[job.name]
     names = ", ".join(spec.name for spec, _ in sources)
+    bronze = sorted(spec.name for spec, _ in sources)
 
     @dg.sensor(
         name=f"{job.name}_sensor",
@@ -113,7 +114,6 @@ def bronze_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
         for blocking in (job.name, ERASE_CONTACTS):
             if run_in_flight(context, blocking):
                 return dg.SkipReason(f"a {blocking} run is in flight; the next one takes the rest")
-        bronze = sorted(spec.name for spec, _ in sources)
         cursor = ",".join(f"{name}-v{versions[name]}" for name in bronze)
         return dg.SensorResult(
             # One run per combination of bronze versions and watermarks: a tick never launches a
