@@ -143,7 +143,12 @@ def migrate() -> None:
 
 
 @main.command()
-def process() -> None:
+@click.option(
+    "--skip-gold",
+    is_flag=True,
+    help="Leave the gold build (star schema, segments) to its sensor: process and deliver only.",
+)
+def process(skip_gold: bool) -> None:
     """Run all pending pipeline work once, synchronously, through Dagster.
 
     The runs are recorded in the instance in DAGSTER_HOME, so they show in the Dagster UI.
@@ -154,7 +159,7 @@ def process() -> None:
     _configure_logging(logging.INFO)
     settings = EngageSettings()
     ensure_dagster_home(settings)
-    sys.exit(0 if process_pending(settings) else 1)
+    sys.exit(0 if process_pending(settings, gold=not skip_gold) else 1)
 
 
 @main.group()

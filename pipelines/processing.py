@@ -8,6 +8,10 @@ delivery. Erasure comes after processing because it waits for a contact's landed
 processed, and before gold so that the build starts from what erasure left. Like the sensors, it
 runs only what has work: a processing job with nothing landed, or a gold build whose inputs did
 not change since the last one, is skipped.
+
+`gold=False` (`--skip-gold`) leaves the star schema to build_gold's sensor, as the daemon does
+between two builds: a full rebuild takes minutes at scale, and orders, receipts and
+communications need not wait for it.
 """
 
 import hashlib
@@ -35,11 +39,14 @@ GOLD_INPUTS_TAG = "engage/gold_inputs"
 
 
 def process_pending(
-    settings: EngageSettings | None = None, instance: dg.DagsterInstance | None = None
+    settings: EngageSettings | None = None,
+    instance: dg.DagsterInstance | None = None,
+    *,
+    gold: bool = True,
 ) -> bool:
-    """Run every processing job once, then the GDPR jobs with work, then gold and delivery; True
-    when all runs succeeded (a failed run stops the rest: gold is not built from a half-processed
-    batch)."""
+    """Run every processing job once, then the GDPR jobs with work, then gold (unless `gold` is
+    False) and delivery; True when all runs succeeded (a failed run stops the rest: gold is not
+    built from a half-processed batch)."""
     settings = settings or EngageSettings()
     if instance is None:
         from pipelines.dagster_home import ensure_dagster_home
@@ -56,7 +63,7 @@ def process_pending(
             all(_run_until_caught_up(definitions, instance, settings, name) for name in processing)
             # Looked up after processing: an erasure may have been waiting for it.
             and _run_all(definitions, instance, _gdpr_jobs_with_work(settings))
-            and _build_gold_if_inputs_changed(definitions, instance, settings)
+            and (not gold or _build_gold_if_inputs_changed(definitions, instance, settings))
             and _run_all(definitions, instance, later)
         )
 

@@ -19,7 +19,7 @@ COMMAND = Path(sys.executable).with_name("engage-orders")
 
 
 @pytest.mark.databases("sqlite")  # the command and DAGSTER_HOME are the point, not the database
-def test_process_runs_pending_orders_and_records_the_run_in_dagster_home(
+def test_process_skip_gold_runs_pending_orders_in_dagster_home_and_builds_no_gold(
     api: httpx.Client, settings: EngageSettings, tmp_path: Path
 ) -> None:
     job_id = post_order(api, order_body("CLI-1"))
@@ -31,7 +31,12 @@ def test_process_runs_pending_orders_and_records_the_run_in_dagster_home(
         "DAGSTER_HOME": str(dagster_home),
     }
     finished = subprocess.run(
-        [str(COMMAND), "process"], env=env, capture_output=True, text=True, timeout=300, check=False
+        [str(COMMAND), "process", "--skip-gold"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     succeeded_tag(api, job_id)
@@ -40,3 +45,6 @@ def test_process_runs_pending_orders_and_records_the_run_in_dagster_home(
     runs = instance.get_run_records(filters=dg.RunsFilter(job_name="process_orders"))
     assert [record.dagster_run.status for record in runs] == [dg.DagsterRunStatus.SUCCESS]
     assert runs[0].dagster_run.tags["engage/trigger"] == "process"
+    # --skip-gold: the star schema is left to its sensor; delivery still ran.
+    jobs = {record.dagster_run.job_name for record in instance.get_run_records()}
+    assert jobs == {"process_orders", "deliver_communications"}

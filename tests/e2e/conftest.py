@@ -1,7 +1,9 @@
 """End-to-end fixtures: the real intake over HTTP plus the real Dagster processing job, on both
 installations (tests.support.installations). A test that needs one kind of lake says so with
 `@pytest.mark.lake("local")` or `@pytest.mark.lake("s3")`, and why in its docstring; tests that
-also run on Azure Blob Storage say `@pytest.mark.lake("local", "s3", "azure")`."""
+also run on Azure Blob Storage say `@pytest.mark.lake("local", "s3", "azure")`. Tests whose
+subject is not the lake are marked `LAKE_INCIDENTAL` (both databases, the lake on local disk),
+refusals before storage `REFUSED_BEFORE_THE_LAKE`; the marker nearest the test applies."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pipelines.processing import process_pending
 from storage.settings import EngageSettings
 from tests.support.azure_storage import azure_container, azurite_server
 from tests.support.databases import fresh_database
-from tests.support.installations import Installation, installations_for
+from tests.support.installations import Installation, installations_marked
 from tests.support.object_storage import (
     S3Endpoint,
     moto_server,
@@ -26,9 +28,15 @@ from tests.support.object_storage import (
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "installation" in metafunc.fixturenames:
-        marker = metafunc.definition.get_closest_marker("lake")
-        chosen = installations_for(marker.args if marker else None)
-        metafunc.parametrize("installation", chosen, ids=str)
+        marker = next(
+            (
+                mark
+                for mark in metafunc.definition.iter_markers()
+                if mark.name in ("lake", "installations")
+            ),
+            None,
+        )
+        metafunc.parametrize("installation", installations_marked(marker), ids=str)
 
 
 @pytest.fixture(scope="session")
@@ -100,10 +108,16 @@ def process_instance() -> dg.DagsterInstance:
 
 
 @pytest.fixture
-def process(settings: EngageSettings, process_instance: dg.DagsterInstance) -> Callable[[], None]:
-    """Run all pending processing once, as `engage-orders process` does; it must succeed."""
+def process(
+    settings: EngageSettings, process_instance: dg.DagsterInstance, request: pytest.FixtureRequest
+) -> Callable[[], None]:
+    """Run all pending processing once, as `engage-orders process` does; it must succeed.
+
+    Under `@pytest.mark.without_gold`, as `engage-orders process --skip-gold` does: the gold
+    build is most of a run's time, and such a test reads nothing gold holds."""
+    gold = request.node.get_closest_marker("without_gold") is None
 
     def run() -> None:
-        assert process_pending(settings, instance=process_instance)
+        assert process_pending(settings, instance=process_instance, gold=gold)
 
     return run

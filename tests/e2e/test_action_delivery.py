@@ -26,6 +26,7 @@ from storage.db import session_scope
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.support.contacts import create_contact
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.orders import (
     JSON,
     change,
@@ -42,6 +43,8 @@ from tests.support.webhook_server import (
     running_webhook_server,
     signature_is_valid,
 )
+
+pytestmark = pytest.mark.without_gold
 
 Process = Callable[[], None]
 
@@ -139,6 +142,7 @@ def placed(api: httpx.Client, process: Process) -> str:
     return succeeded_tag(api, job_id)
 
 
+@LAKE_INCIDENTAL
 def test_the_message_is_rendered_from_the_version_the_action_named(
     api: httpx.Client,
     process: Process,
@@ -154,7 +158,7 @@ def test_the_message_is_rendered_from_the_version_the_action_named(
     second["lineItems"]["items"] = second["lineItems"]["items"][:1]
     second["lineItems"]["subTotal"] = second["lineItems"]["items"][0]["totalPrice"]
     job_id = put_order(api, second)
-    process()  # processing, gold, then delivery
+    process()  # processing, then delivery
     assert succeeded_tag(api, job_id) != placed
 
     sent = by_channel(api, "A-1")
@@ -179,6 +183,7 @@ def test_the_message_is_rendered_from_the_version_the_action_named(
     assert (len(smtp.received), len(webhook.requests)) == (1, 1)
 
 
+@LAKE_INCIDENTAL
 def test_a_stale_version_tag_is_404_after_the_change_is_processed(
     api: httpx.Client, process: Process, placed: str
 ) -> None:
@@ -223,6 +228,7 @@ def test_embedded_actions_run_with_the_version_their_change_made(
     assert len(smtp.received) == 1  # ConfirmOrder's e-mail; ConfirmShipment is outbox only
 
 
+@LAKE_INCIDENTAL
 def test_an_embedded_action_that_cannot_run_is_discarded_and_logged(
     api: httpx.Client, process: Process
 ) -> None:
@@ -255,6 +261,7 @@ def test_an_embedded_action_that_cannot_run_is_discarded_and_logged(
     assert reasons["A-5"].endswith("discarded: the change it came with failed.")
 
 
+@LAKE_INCIDENTAL
 def test_a_webhook_that_fails_twice_gets_one_delivery(
     api: httpx.Client, settings: EngageSettings, placed: str, webhook: WebhookServer
 ) -> None:
@@ -273,6 +280,7 @@ def test_a_webhook_that_fails_twice_gets_one_delivery(
     assert (hook["status"], hook["attempts"]) == ("Sent", 3)
 
 
+@LAKE_INCIDENTAL
 def test_a_crash_between_sending_and_recording_never_sends_twice(
     api: httpx.Client,
     settings: EngageSettings,
@@ -306,6 +314,7 @@ def test_a_crash_between_sending_and_recording_never_sends_twice(
     assert [entry["code"] for entry in log] == ["SmtpDeliveryFailed"]
 
 
+@LAKE_INCIDENTAL
 def test_the_sensor_starts_delivery_when_communications_are_due(
     api: httpx.Client, settings: EngageSettings, placed: str
 ) -> None:

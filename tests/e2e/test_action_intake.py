@@ -23,9 +23,11 @@ from storage.models import OrderAction
 from storage.settings import EngageSettings
 from tests.conftest import make_key
 from tests.support.contacts import create_contact, soft_delete
-from tests.support.installations import REFUSED_BEFORE_THE_LAKE
+from tests.support.installations import LAKE_INCIDENTAL, REFUSED_BEFORE_THE_LAKE
 from tests.support.orders import JSON, change, order_body, post_order, succeeded_tag
 from tests.support.server import client, running_intake
+
+pytestmark = [LAKE_INCIDENTAL, pytest.mark.without_gold]
 
 Process = Callable[[], None]
 

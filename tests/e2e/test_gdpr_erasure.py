@@ -23,6 +23,7 @@ from storage.lake import Lake, _ranges_between
 from storage.models import GdprRequest, utcnow
 from storage.settings import EngageSettings
 from tests.support.contacts import create_contact, soft_delete
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.orders import JSON, order_body, post_order, succeeded_tag
 
 Process = Callable[[], None]
@@ -111,6 +112,7 @@ def test_erasure_waits_for_the_grace_period_then_records_what_it_removed(
     assert api.get(f"/orders/jobs/{succeeded}").status_code == 404
 
 
+@LAKE_INCIDENTAL
 def test_erasure_waits_for_landed_data_of_the_contact_to_be_processed(
     api: httpx.Client, settings: EngageSettings, process: Process
 ) -> None:
@@ -130,6 +132,7 @@ def test_erasure_waits_for_landed_data_of_the_contact_to_be_processed(
     assert lake_rows(settings, "WAIT-2") == {"order_changes": 0, "order_versions": 0}
 
 
+@LAKE_INCIDENTAL
 def test_erasure_sensor_starts_a_run_for_due_requests_only_when_no_writer_runs(
     api: httpx.Client, settings: EngageSettings
 ) -> None:

@@ -11,8 +11,11 @@ import httpx
 import pytest
 
 from tests.support.contacts import create_contact, soft_delete
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.orders import JSON, order_body, post_order, succeeded_tag
 from tests.support.receipts import post_receipt, receipt_body, succeeded
+
+pytestmark = [LAKE_INCIDENTAL, pytest.mark.without_gold]
 
 Process = Callable[[], None]
 LENA = "lena.berg@example.org"  # the contact of the example receipt

@@ -31,6 +31,7 @@ from schemas.tables import ORDERS
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from tests.support.contacts import create_contact, soft_delete
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.lake_files import lake_files
 from tests.support.orders import change, order_body, post_order, succeeded_tag
 from tests.support.receipts import RETURN, post_receipt, receipt_body, succeeded
@@ -201,6 +202,7 @@ def test_the_star_schema_after_processing(shop: dict[str, str], settings: Engage
     assert (ole_model["ongoing_order_count"], ole_model["receipt_count"]) == (2, 0)
 
 
+@LAKE_INCIDENTAL
 def test_completed_deleted_and_hidden_leave_the_gold_tables_in_the_next_build(
     shop: dict[str, str], api: httpx.Client, process: Process, settings: EngageSettings
 ) -> None:

@@ -24,6 +24,8 @@ from storage.settings import EngageSettings
 from tests.support.orders import order_body, post_order, succeeded_tag
 from tests.support.receipts import post_receipt, receipt_body, succeeded
 
+pytestmark = pytest.mark.without_gold
+
 Process = Callable[[], None]
 ORDERS_POSTED = 12
 

@@ -9,6 +9,7 @@ from datetime import date
 import dagster as dg
 import httpx
 import polars as pl
+import pytest
 from sqlalchemy import delete
 
 from pipelines.resources import resources_from_settings
@@ -18,9 +19,12 @@ from storage.db import session_scope
 from storage.lake import Lake
 from storage.models import LoyaltyEntry, PipelineWatermark
 from storage.settings import EngageSettings
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.orders import JSON, order_body, post_order, succeeded_tag
 from tests.support.receipts import RETURN, post_receipt, receipt_body, succeeded
 from tests.support.registers import post_articles
+
+pytestmark = pytest.mark.without_gold
 
 Process = Callable[[], None]
 
@@ -38,6 +42,7 @@ def loyalty(api: httpx.Client, contact_id: str) -> dict:
     return response.json()
 
 
+@LAKE_INCIDENTAL
 def test_purchase_earns_points_and_return_deducts_them(api: httpx.Client, process: Process) -> None:
     contact_id = create_contact(api)
     purchase = post_receipt(api, receipt_body())
@@ -67,6 +72,7 @@ def test_purchase_earns_points_and_return_deducts_them(api: httpx.Client, proces
     assert account["ledger"]["totalCount"] == 2
 
 
+@LAKE_INCIDENTAL
 def test_a_bonus_check_is_issued_when_the_balance_passes_the_threshold(
     api: httpx.Client, process: Process
 ) -> None:
@@ -89,6 +95,7 @@ def test_a_bonus_check_is_issued_when_the_balance_passes_the_threshold(
     ]
 
 
+@LAKE_INCIDENTAL
 def test_loyalty_of_an_unknown_contact_is_404(api: httpx.Client) -> None:
     response = api.get("/contacts/00000000-0000-0000-0000-000000000000/loyalty")
     assert response.status_code == 404
@@ -101,6 +108,7 @@ def sales(settings: EngageSettings) -> dict[tuple[date, str], dict]:
     }
 
 
+@LAKE_INCIDENTAL
 def test_daily_sales_follow_receipts_and_the_article_register(
     api: httpx.Client, process: Process, settings: EngageSettings
 ) -> None:

@@ -20,6 +20,8 @@ from tests.support.concurrent_posts import post_concurrently
 from tests.support.object_storage import S3Endpoint
 from tests.support.served_intake import ServedIntake
 
+pytestmark = pytest.mark.without_gold
+
 PAYLOADS = 100
 CLIENTS = 8
 

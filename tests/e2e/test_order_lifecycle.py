@@ -13,6 +13,7 @@ import pytest
 from schemas.tables import ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
 from storage.lake import Lake
 from storage.settings import EngageSettings
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.orders import (
     JSON,
     change,
@@ -24,6 +25,8 @@ from tests.support.orders import (
     put_order,
     succeeded_tag,
 )
+
+pytestmark = pytest.mark.without_gold
 
 Process = Callable[[], None]
 
@@ -41,6 +44,7 @@ def create_contact(api: httpx.Client, **fields: str) -> str:
     return response.json()["contactId"]
 
 
+@LAKE_INCIDENTAL
 def test_created_order_is_read_back_with_its_version_tag(
     api: httpx.Client, process: Process
 ) -> None:
@@ -120,6 +124,7 @@ def _processed(process: Process, job_id: str) -> str:
     return job_id
 
 
+@LAKE_INCIDENTAL
 def test_missing_contact_is_a_warning_and_the_order_is_still_stored(
     api: httpx.Client, process: Process
 ) -> None:
@@ -135,6 +140,7 @@ def test_missing_contact_is_a_warning_and_the_order_is_still_stored(
     ]
 
 
+@LAKE_INCIDENTAL
 def test_order_is_linked_to_the_contact_its_match_key_names(
     api: httpx.Client, process: Process
 ) -> None:
@@ -156,6 +162,7 @@ def test_order_is_linked_to_the_contact_its_match_key_names(
     ]
 
 
+@LAKE_INCIDENTAL
 def test_contact_orders_are_listed_newest_first_and_paged(
     api: httpx.Client, process: Process
 ) -> None:
@@ -175,6 +182,7 @@ def test_contact_orders_are_listed_newest_first_and_paged(
     assert [item["orderId"] for item in rest["items"]] == ["E2E-5-1"]
 
 
+@LAKE_INCIDENTAL
 def test_post_of_an_existing_order_fails_but_an_identical_retry_succeeds(
     api: httpx.Client, process: Process
 ) -> None:
@@ -192,6 +200,7 @@ def test_post_of_an_existing_order_fails_but_an_identical_retry_succeeds(
     assert failed["items"][0]["errors"][0]["code"] == "OrderAlreadyExists"
 
 
+@LAKE_INCIDENTAL
 def test_identical_put_makes_no_new_version(
     api: httpx.Client, process: Process, settings: EngageSettings
 ) -> None:
@@ -203,6 +212,7 @@ def test_identical_put_makes_no_new_version(
     assert versions.collect().height == 1
 
 
+@LAKE_INCIDENTAL
 def test_two_changes_to_one_order_in_one_batch_make_two_versions_in_order(
     api: httpx.Client, process: Process, settings: EngageSettings
 ) -> None:
@@ -228,6 +238,7 @@ def test_two_changes_to_one_order_in_one_batch_make_two_versions_in_order(
     assert versions["version_number"].to_list() == [1, 2]
 
 
+@LAKE_INCIDENTAL
 def test_if_match_with_an_outdated_version_tag_fails_with_version_conflict(
     api: httpx.Client, process: Process
 ) -> None:
@@ -245,6 +256,7 @@ def test_if_match_with_an_outdated_version_tag_fails_with_version_conflict(
     assert read_order(api, "E2E-9")["versionTag"] == second
 
 
+@LAKE_INCIDENTAL
 def test_a_change_older_than_the_stored_order_is_stale(api: httpx.Client, process: Process) -> None:
     post_order(api, order_body("E2E-10", lastChangedAt="2025-11-22T10:00:00+01:00"))
     stale = change(
@@ -258,6 +270,7 @@ def test_a_change_older_than_the_stored_order_is_stale(api: httpx.Client, proces
     assert read_order(api, "E2E-10")["status"] == "InProgress"
 
 
+@LAKE_INCIDENTAL
 def test_changes_to_an_unknown_order_fail_with_order_not_found(
     api: httpx.Client, process: Process
 ) -> None:

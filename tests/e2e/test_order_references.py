@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.orders import order_body, post_order, succeeded_tag
 from tests.support.registers import post_articles, post_stores, store
+
+pytestmark = [LAKE_INCIDENTAL, pytest.mark.without_gold]
 
 Process = Callable[[], None]
 

@@ -19,7 +19,7 @@ from storage.apikeys import Scope
 from storage.settings import EngageSettings
 from tests.conftest import make_key
 from tests.support.contacts import create_contact, soft_delete
-from tests.support.installations import REFUSED_BEFORE_THE_LAKE
+from tests.support.installations import LAKE_INCIDENTAL, REFUSED_BEFORE_THE_LAKE
 from tests.support.orders import change, order_body, post_order, succeeded_tag
 from tests.support.receipts import post_receipt, receipt_body, succeeded
 from tests.support.server import client
@@ -241,6 +241,7 @@ def test_an_extract_holds_everything_about_the_contact_and_nothing_else(
         assert value not in record, value
 
 
+@LAKE_INCIDENTAL
 def test_process_builds_pending_extracts(api: httpx.Client, process: Process, shop: Shop) -> None:
     request_id = request_extract(api, shop.per)
 
@@ -255,6 +256,7 @@ def test_process_builds_pending_extracts(api: httpx.Client, process: Process, sh
     assert LENA not in json.dumps(document)
 
 
+@LAKE_INCIDENTAL
 def test_a_contact_deleted_before_the_build_gets_a_failed_extract(
     api: httpx.Client, settings: EngageSettings, shop: Shop
 ) -> None:
@@ -269,6 +271,7 @@ def test_a_contact_deleted_before_the_build_gets_a_failed_extract(
     problem(api.get(f"/gdpr/requests/{request_id}/extract"), 409, "ExtractFailed")
 
 
+@LAKE_INCIDENTAL
 def test_the_sensor_launches_one_run_per_set_of_pending_requests(
     api: httpx.Client, settings: EngageSettings
 ) -> None:
@@ -300,10 +303,12 @@ def test_the_sensor_launches_one_run_per_set_of_pending_requests(
 
 
 @pytest.mark.parametrize("contact_id", [UNKNOWN_ID, "not-a-guid"])
+@LAKE_INCIDENTAL
 def test_an_unknown_contact_has_no_extract(api: httpx.Client, contact_id: str) -> None:
     problem(api.post(f"/contacts/{contact_id}/personal-data-extract"), 404, "ContactNotFound")
 
 
+@LAKE_INCIDENTAL
 def test_a_deleted_contact_has_no_extract(api: httpx.Client) -> None:
     contact = create_contact(api, {"email": PER})
     soft_delete(api, contact)

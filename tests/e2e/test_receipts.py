@@ -27,6 +27,7 @@ from storage.db import session_scope
 from storage.lake import Lake
 from storage.settings import EngageSettings
 from storage.watermarks import get_watermark
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.lake_files import lake_files
 from tests.support.orders import JSON
 from tests.support.receipts import (
@@ -40,6 +41,8 @@ from tests.support.receipts import (
     succeeded,
     warning_codes,
 )
+
+pytestmark = pytest.mark.without_gold
 
 Process = Callable[[], None]
 EMAIL = "lena.berg@example.org"
@@ -76,6 +79,7 @@ def receipts_of(api: httpx.Client, contact_id: str, **params: str | int) -> dict
     return response.json()
 
 
+@LAKE_INCIDENTAL
 def test_purchase_and_return_are_registered_and_listed_newest_first(
     api: httpx.Client, settings: EngageSettings, process: Process
 ) -> None:
@@ -225,6 +229,7 @@ def log_entries(api: httpx.Client) -> dict[str, list[dict]]:
     return entries
 
 
+@LAKE_INCIDENTAL
 def test_missing_contact_store_and_articles_are_warnings_and_the_receipt_is_stored(
     api: httpx.Client, settings: EngageSettings, process: Process
 ) -> None:
@@ -259,6 +264,7 @@ def test_missing_contact_store_and_articles_are_warnings_and_the_receipt_is_stor
     assert later not in log_entries(api)
 
 
+@LAKE_INCIDENTAL
 def test_numbers_that_do_not_add_up_are_warnings_not_failures(
     api: httpx.Client, settings: EngageSettings, process: Process
 ) -> None:
@@ -287,6 +293,7 @@ def test_numbers_that_do_not_add_up_are_warnings_not_failures(
     assert receipts_of(api, contact_id)["totalCount"] == 2
 
 
+@LAKE_INCIDENTAL
 def test_a_landed_body_that_breaks_the_format_fails_its_job(
     api: httpx.Client, settings: EngageSettings, process: Process
 ) -> None:
@@ -322,6 +329,7 @@ def test_a_landed_body_that_breaks_the_format_fails_its_job(
     assert [(entry["severity"], entry["code"]) for entry in entries] == [("Error", "OutOfRange")]
 
 
+@LAKE_INCIDENTAL
 def test_the_sensor_starts_a_receipts_run_for_new_submissions_only(
     api: httpx.Client, settings: EngageSettings, process: Process
 ) -> None:
@@ -345,6 +353,7 @@ def test_the_sensor_starts_a_receipts_run_for_new_submissions_only(
     assert isinstance(evaluate(), dg.SkipReason)
 
 
+@LAKE_INCIDENTAL
 def test_a_backlog_of_receipts_is_registered_in_runs_of_at_most_max_changes_per_run(
     api: httpx.Client, settings: EngageSettings
 ) -> None:

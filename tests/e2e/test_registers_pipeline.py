@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import polars as pl
+import pytest
 from sqlalchemy import delete
 
 from assets.registers.articles import ARTICLE_REGISTER
@@ -22,6 +23,7 @@ from storage.landing import land_batch
 from storage.models import PipelineWatermark
 from storage.settings import EngageSettings
 from tests.conftest import EXAMPLES
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.registers import (
     article_xml,
     full_article,
@@ -30,6 +32,8 @@ from tests.support.registers import (
     post_stores,
     store,
 )
+
+pytestmark = [LAKE_INCIDENTAL, pytest.mark.without_gold]
 
 Process = Callable[[], None]
 

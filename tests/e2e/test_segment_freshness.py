@@ -14,9 +14,12 @@ import pytest
 
 from tests.support.contacts import create_contact
 from tests.support.gold import ONGOING_JACKETS
+from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.orders import change, order_body, post_order, succeeded_tag
 from tests.support.receipts import post_receipt, receipt_body, succeeded
 from tests.support.registers import full_article, post_articles
+
+pytestmark = LAKE_INCIDENTAL
 
 Process = Callable[[], None]
 
