@@ -85,7 +85,7 @@ def test_two_workers_land_every_acknowledged_payload_once(
     )
     assert total == PAYLOADS
 
-    assert process_pending(settings, instance=dg.DagsterInstance.ephemeral())
+    assert process_pending(settings, instance=dg.DagsterInstance.ephemeral(), gold=False)
     versions = lake.scan(ORDER_VERSIONS).group_by("order_id").len().collect()
     assert versions.height == PAYLOADS // 2
     assert versions.filter(pl.col("len") != 1).is_empty()

@@ -151,13 +151,15 @@ def test_processing_killed_at_each_point_then_rerun_ends_as_an_uninterrupted_run
     uninterrupted = installation(tmp_path / "uninterrupted", smtp_uninterrupted)
 
     with open_instance(dagster_home(tmp_path / "reference")) as reference:
-        assert process_pending(uninterrupted, instance=reference)
+        # Gold is left out of both: what the crash points can break is the order tables, the
+        # jobs and the mails.
+        assert process_pending(uninterrupted, instance=reference, gold=False)
 
     home = dagster_home(tmp_path / "crashing")
     for point in CRASH_POINTS:
         code, output = finish(start_process(crashed, home, crash_at=point, **smtp_env(crashed)))
         assert code == -signal.SIGKILL, f"{point}: {output[-3000:]}"
-    code, output = finish(start_process(crashed, home, **smtp_env(crashed)))
+    code, output = finish(start_process(crashed, home, skip_gold=True, **smtp_env(crashed)))
     assert code == 0, output[-3000:]
 
     assert lake_rows(crashed) == lake_rows(uninterrupted)

@@ -50,12 +50,15 @@ def start_process(
     *,
     crash_at: str | None = None,
     record_writes_to: Path | None = None,
+    skip_gold: bool = False,
     **extra: str,
 ) -> subprocess.Popen[str]:
-    """`engage-orders process`; with `crash_at`, one that SIGKILLs itself at that point; with
-    `record_writes_to`, one that logs its Delta writes there
+    """`engage-orders process` (with `skip_gold`, `--skip-gold`); with `crash_at`, one that
+    SIGKILLs itself at that point; with `record_writes_to`, one that logs its Delta writes there
     (tests/support/instrumented_process.py)."""
     command = [str(Path(sys.executable).with_name("engage-orders")), "process"]
+    if skip_gold:
+        command.append("--skip-gold")
     instrumented = [sys.executable, "-m", "tests.support.instrumented_process"]
     if crash_at:
         command = [*instrumented, "crash", crash_at]
