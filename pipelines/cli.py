@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -160,6 +161,51 @@ def process(skip_gold: bool) -> None:
     settings = EngageSettings()
     ensure_dagster_home(settings)
     sys.exit(0 if process_pending(settings, gold=not skip_gold) else 1)
+
+
+@main.command()
+@click.option("--contacts", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--orders", default=500, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option(
+    "--days", default=60, show_default=True, type=click.IntRange(1, 3_650), help="History length."
+)
+@click.option("--seed", type=int, help="Same seed, same data [default: the sample world's].")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="The history ends here (UTC) [default: today, 00:00].",
+)
+@click.option(
+    "--api-url",
+    default=None,
+    help="Post to this running intake (e.g. http://127.0.0.1:8000) instead of one of its own.",
+)
+def demo(
+    contacts: int,
+    orders: int,
+    days: int,
+    seed: int | None,
+    as_of: datetime | None,
+    api_url: str | None,
+) -> None:
+    """Post a seeded retail history through the HTTP API, then process it.
+
+    Stores, an article register, contacts, orders through their life-cycle (deliveries, status
+    changes, returns) and receipts of delivered and returned goods, as integrators would have sent
+    them over the last DAYS days. Exits 0 when everything was accepted and processed.
+    """
+    from pipelines.demo.command import as_of_default, run_demo
+    from pipelines.demo.script import DemoScript
+    from schemas.sample_orders import DEFAULT_SEED
+
+    _configure_logging(logging.WARNING)
+    settings = EngageSettings()
+    ensure_dagster_home(settings)
+    now = as_of.replace(tzinfo=UTC) if as_of else as_of_default()
+    script = DemoScript(contacts, orders, days, DEFAULT_SEED if seed is None else seed, now)
+    ui_url = f"http://{DEFAULT_HOST}:{DEFAULT_UI_PORT}"
+    sys.exit(0 if run_demo(script, settings, api_url, ui_url) else 1)
 
 
 @main.group()

@@ -2,9 +2,9 @@
 
 One generator serves two users:
 
-- the demo (`engage-orders demo`, later) posts `SampleWorld.lifecycles(...)` over HTTP: every
-  `SampleChange` is an Orders v3 request body (a dict) with the method and path to send it to,
-  plus the article and store register entries and the contacts the orders refer to;
+- the demo (`engage-orders demo`, pipelines/demo/) posts `SampleWorld.lifecycles(...)` over
+  HTTP: every `SampleChange` is an Orders v3 request body (a dict) with the method and path to
+  send it to, plus the article and store register entries and the contacts the orders refer to;
 - the benchmarks need the same kind of data in bulk (up to 1M changes, 5M current orders) in
   seconds, so `SampleWorld.order_frames`, `final_state_spec` and `change_rows` build the very same
   bodies column-wise with polars, as bronze `order_changes` rows or as finished orders.

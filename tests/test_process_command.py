@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -14,8 +11,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from storage.settings import EngageSettings
 from tests.support.orders import order_body, post_order, succeeded_tag
-
-COMMAND = Path(sys.executable).with_name("engage-orders")
+from tests.support.processing_runs import run_command
 
 
 @pytest.mark.databases("sqlite")  # the command and DAGSTER_HOME are the point, not the database
@@ -24,20 +20,7 @@ def test_process_skip_gold_runs_pending_orders_in_dagster_home_and_builds_no_gol
 ) -> None:
     job_id = post_order(api, order_body("CLI-1"))
     dagster_home = tmp_path / "dagster-home"
-    env = {
-        **os.environ,
-        "ENGAGE_HOME": str(settings.resolved_home),
-        "ENGAGE_DATABASE_URL": settings.resolved_database_url,
-        "DAGSTER_HOME": str(dagster_home),
-    }
-    finished = subprocess.run(
-        [str(COMMAND), "process", "--skip-gold"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    finished = run_command(settings, dagster_home, "process", "--skip-gold")
     assert finished.returncode == 0, finished.stderr[-3000:]
     succeeded_tag(api, job_id)
 

@@ -44,6 +44,20 @@ def process_env(settings: EngageSettings, home: Path, **extra: str) -> dict[str,
     }
 
 
+def run_command(
+    settings: EngageSettings, home: Path, *arguments: str, timeout_s: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`engage-orders ARGUMENTS` to its end, on this installation with DAGSTER_HOME `home`."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("engage-orders")), *arguments],
+        env=process_env(settings, home),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
 def start_process(
     settings: EngageSettings,
     home: Path,
