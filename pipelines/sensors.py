@@ -1,6 +1,7 @@
 """Sensors: processing starts when bronze tables get new commits, and the gold build when what it
 reads changed."""
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 from sqlalchemy.orm import Session
 
+from assets.gold.freshness import GOLD_FRESHNESS_CHECKS
 from assets.loyalty.ledger import WATERMARK as LOYALTY_LEDGER_WATERMARK
 from assets.orders.silver import WATERMARK as ORDER_CHANGES_WATERMARK
 from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
@@ -260,11 +262,22 @@ def communications_sensor(
     return launch_unless_in_flight(context, fingerprint, f"deliver-{fingerprint}", blocking)
 
 
+# The builder is superseded by asset FreshnessPolicy objects, a preview in open source
+# (assets/gold/freshness.py); its sensor is what evaluates the freshness checks.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.SupersessionWarning)
+    gold_freshness_sensor = dg.build_sensor_for_freshness_checks(
+        freshness_checks=GOLD_FRESHNESS_CHECKS,
+        name="gold_freshness_sensor",
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+
 PIPELINE_SENSORS = [
     register_submissions_sensor,
     order_changes_sensor,
     receipt_submissions_sensor,
     build_gold_sensor,
+    gold_freshness_sensor,
     segment_definitions_sensor,
     communications_sensor,
 ]

@@ -5,6 +5,7 @@ wrap them as Dagster assets and asset checks.
 """
 
 from assets.gold.checks import KEYED_TABLES, keys_resolve_check, keys_unique_check
+from assets.gold.freshness import GOLD_FRESHNESS_CHECKS
 from assets.gold.star import (
     dim_article,
     dim_contact,
@@ -31,4 +32,5 @@ GOLD_CHECKS = [
         for spec in (DIM_CONTACT, FACT_ORDER, FACT_ORDER_LINE, FACT_RECEIPT_LINE)
     ),
     *(keys_unique_check(spec) for spec in KEYED_TABLES),
+    *GOLD_FRESHNESS_CHECKS,
 ]

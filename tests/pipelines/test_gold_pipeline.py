@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import httpx
 import polars as pl
 import pytest
+from dagster._core.test_utils import freeze_time
 
-from assets.gold import GOLD_CHECKS
+from assets.gold import GOLD_ASSETS, GOLD_CHECKS
+from assets.gold.freshness import GOLD_FRESHNESS_CHECKS, GOLD_MAX_AGE
 from assets.segments import SEGMENT_CHECKS
 from pipelines.definitions import build_definitions
 from pipelines.gold_inputs import GOLD_INPUTS
 from pipelines.processing import process_pending
 from pipelines.resources import resources_from_settings
-from pipelines.sensors import build_gold_sensor, segment_definitions_sensor
+from pipelines.sensors import build_gold_sensor, gold_freshness_sensor, segment_definitions_sensor
 from schemas.gold_tables import CONTACT_SEGMENTATION, FACT_ORDER
 from schemas.tables import ORDER_VERSIONS, ORDERS
 from storage.lake import Lake
@@ -85,7 +87,8 @@ def test_the_sensor_builds_gold_after_processing_and_skips_when_nothing_changed(
     build = run(settings, instance, "build_gold", **requested(after_processing).tags)
     assert build.dagster_run.tags["engage/trigger"] == "sensor"
     checks = build.get_asset_check_evaluations()
-    assert len(checks) == len(GOLD_CHECKS) + len(SEGMENT_CHECKS)
+    every_check = [key for check in (*GOLD_CHECKS, *SEGMENT_CHECKS) for key in check.check_keys]
+    assert len(checks) == len(every_check)
     assert all(check.passed for check in checks)
     lake = Lake(settings.resolved_lake_uri)
     orders = lake.scan(FACT_ORDER).collect()
@@ -189,3 +192,38 @@ def test_a_saved_definition_refreshes_memberships_without_a_gold_build(
     waiting = evaluate_definitions(settings, instance, changed.cursor)
     assert isinstance(waiting, dg.SkipReason)
     assert "build_gold" in (waiting.skip_message or "")
+
+
+def test_gold_tables_fail_their_freshness_check_a_day_and_an_hour_after_the_last_build(
+    api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
+) -> None:
+    gold = {asset.key.to_user_string() for asset in GOLD_ASSETS}
+    keys = [key for check in GOLD_FRESHNESS_CHECKS for key in check.check_keys]
+    checks_job = dg.define_asset_job("gold_freshness", selection=dg.AssetSelection.checks(*keys))
+    job = dg.Definitions(asset_checks=GOLD_FRESHNESS_CHECKS, jobs=[checks_job]).resolve_job_def(
+        "gold_freshness"
+    )
+    repository = build_definitions(settings).get_repository_def()
+
+    def verdicts(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+        return {
+            evaluation.asset_check_key.asset_key.to_user_string(): evaluation.passed
+            for evaluation in result.get_asset_check_evaluations()
+            if evaluation.asset_check_key.name == "freshness_check"
+        }
+
+    def requested() -> set[dg.AssetCheckKey]:
+        context = dg.build_sensor_context(instance=instance, repository_def=repository)
+        requests = gold_freshness_sensor.evaluate_tick(context).run_requests or []
+        return {key for request in requests for key in request.asset_check_keys or []}
+
+    post_order(api, order_body("FRESH-1"))
+    run(settings, instance, "process_orders")
+    # A build checks the freshness of what it wrote; the sensor then has nothing to ask for.
+    assert verdicts(run(settings, instance, "build_gold")) == dict.fromkeys(gold, True)
+    assert requested() == set()
+
+    with freeze_time(datetime.now(UTC) + GOLD_MAX_AGE + timedelta(minutes=5)):
+        assert requested() == set(keys)
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        assert verdicts(result) == dict.fromkeys(gold, False)
