@@ -11,7 +11,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 from sqlalchemy.orm import Session
 
-from assets.gold.freshness import GOLD_FRESHNESS_CHECKS
+from assets.gold import GOLD_FRESHNESS_CHECKS
 from assets.loyalty.ledger import WATERMARK as LOYALTY_LEDGER_WATERMARK
 from assets.orders.silver import WATERMARK as ORDER_CHANGES_WATERMARK
 from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK

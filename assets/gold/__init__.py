@@ -5,7 +5,7 @@ wrap them as Dagster assets and asset checks.
 """
 
 from assets.gold.checks import KEYED_TABLES, keys_resolve_check, keys_unique_check
-from assets.gold.freshness import GOLD_FRESHNESS_CHECKS
+from assets.gold.freshness import gold_freshness_checks
 from assets.gold.star import (
     dim_article,
     dim_contact,
@@ -26,6 +26,7 @@ GOLD_ASSETS = [
     fact_receipt_line,
     dim_date,
 ]
+GOLD_FRESHNESS_CHECKS = gold_freshness_checks(GOLD_ASSETS)
 GOLD_CHECKS = [
     *(
         keys_resolve_check(spec)

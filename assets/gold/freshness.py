@@ -10,37 +10,22 @@ pipelines.sensors.gold_freshness_sensor evaluates them, by default.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from datetime import timedelta
 
 import dagster as dg
 
-from assets.gold.star import (
-    dim_article,
-    dim_contact,
-    dim_date,
-    dim_store,
-    fact_order,
-    fact_order_line,
-    fact_receipt_line,
-)
-
 GOLD_MAX_AGE = timedelta(hours=25)
 """A day between two daily builds, plus an hour for a slow build or a late sensor tick."""
 
-# Dagster marks this builder superseded by asset FreshnessPolicy objects, which are still a
-# preview in open source (an instance setting turns them on). Checks show in the UI like any
-# other asset check and need nothing of the instance.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", dg.SupersessionWarning)
-    GOLD_FRESHNESS_CHECKS = dg.build_last_update_freshness_checks(
-        assets=[
-            dim_contact,
-            dim_article,
-            dim_store,
-            dim_date,
-            fact_order,
-            fact_order_line,
-            fact_receipt_line,
-        ],
-        lower_bound_delta=GOLD_MAX_AGE,
-    )
+
+def gold_freshness_checks(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetChecksDefinition]:
+    """A `freshness_check` on each of `assets`: failed once it was not written for GOLD_MAX_AGE."""
+    # Dagster marks this builder superseded by asset FreshnessPolicy objects, which are still a
+    # preview in open source (an instance setting turns them on). Checks show in the UI like any
+    # other asset check and need nothing of the instance.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.SupersessionWarning)
+        return list(
+            dg.build_last_update_freshness_checks(assets=assets, lower_bound_delta=GOLD_MAX_AGE)
+        )

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 from dagster._core.test_utils import freeze_time
 
-from assets.gold import GOLD_ASSETS, GOLD_CHECKS
-from assets.gold.freshness import GOLD_FRESHNESS_CHECKS, GOLD_MAX_AGE
+from assets.gold import GOLD_ASSETS, GOLD_CHECKS, GOLD_FRESHNESS_CHECKS
+from assets.gold.freshness import GOLD_MAX_AGE
 from assets.segments import SEGMENT_CHECKS
 from pipelines.definitions import build_definitions
 from pipelines.gold_inputs import GOLD_INPUTS
