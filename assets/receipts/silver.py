@@ -34,6 +34,7 @@ from assets.receipts.state import (
 from assets.receipts.validation import convention_warnings, parse_submissions
 from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase
+from assets.run_tags import landed_counts, tag_run_with_batch
 from assets.writers import one_writer
 from schemas.orders import ContactReference
 from schemas.problems import ProcessingWarning
@@ -83,6 +84,7 @@ def register_receipts_asset(
         watermark = get_watermark(session, WATERMARK)
     through = batch_limits.batch_end(lake.lake, RECEIPT_SUBMISSIONS, watermark)
     landed = lake.lake.read_changes(RECEIPT_SUBMISSIONS, watermark, through)
+    tag_run_with_batch(context, RECEIPT_SUBMISSIONS, watermark, through, landed_counts(landed))
     with gc_paused():
         submissions = parse_submissions(landed)
         with database.session() as session:

@@ -46,10 +46,10 @@ ARTICLE_REGISTER = Register(
 )
 @one_writer(ARTICLES.name)
 def articles(
-    lake: LakeResource, database: OperationalDatabase
+    context: dg.AssetExecutionContext, lake: LakeResource, database: OperationalDatabase
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Merge the article registrations landed since the last run, upserting by SKU."""
-    result, check = merge_register(ARTICLE_REGISTER, lake.lake, database)
+    result, check = merge_register(context, ARTICLE_REGISTER, lake.lake, database)
     yield result
     yield check
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from assets.orders.changes import change_seq
 from assets.resources import OperationalDatabase
+from assets.run_tags import tag_run_with_batch
 from schemas.problems import FieldError, field_errors_from_validation
 from schemas.table_spec import TableSpec
 from storage.jobs import JobOutcome, JobStatus, NewJob, record_outcomes
@@ -77,13 +78,17 @@ class Batch:
 
 
 def merge_register(
-    register: Register, lake: Lake, database: OperationalDatabase
+    context: dg.AssetExecutionContext,
+    register: Register,
+    lake: Lake,
+    database: OperationalDatabase,
 ) -> tuple[dg.MaterializeResult, dg.AssetCheckResult]:
     """Process everything landed since the watermark; the asset's result and its check."""
     with database.session() as session:
         after = get_watermark(session, register.watermark)
     through = lake.version(register.bronze)
     batch = read_batch(register, lake, after, through)
+    tag_run_with_batch(context, register.bronze, after, through, (batch.read, len(batch.jobs)))
     check_frame(register, batch)
     newest = newest_per_key(batch.accepted, register.key)
     metrics = upsert(register, lake, newest)

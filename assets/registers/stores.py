@@ -43,10 +43,10 @@ STORE_REGISTER = Register(
 )
 @one_writer(STORES.name)
 def stores(
-    lake: LakeResource, database: OperationalDatabase
+    context: dg.AssetExecutionContext, lake: LakeResource, database: OperationalDatabase
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Merge the store registrations landed since the last run, upserting by externalId."""
-    result, check = merge_register(STORE_REGISTER, lake.lake, database)
+    result, check = merge_register(context, STORE_REGISTER, lake.lake, database)
     yield result
     yield check
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import dagster as dg
 import httpx
 import polars as pl
 import pytest
@@ -148,11 +149,20 @@ def test_processing_again_from_the_start_changes_nothing(
 
 
 def test_a_big_import_is_processed_in_one_run(
-    api: httpx.Client, settings: EngageSettings, process: Process
+    api: httpx.Client,
+    settings: EngageSettings,
+    process: Process,
+    process_instance: dg.DagsterInstance,
 ) -> None:
     articles = [full_article(f"BULK-{n:05d}", n) for n in range(3000)]
     job_id = import_articles(api, article_xml(articles))["jobId"]
     process()
+    # The run says what it took: 3,000 rows of one job (the newest run is this test's).
+    run = process_instance.get_run_records(
+        filters=dg.RunsFilter(job_name="process_registers"), limit=1
+    )[0].dagster_run
+    assert run.tags["engage/article_submissions_rows"] == "3000"
+    assert run.tags["engage/article_submissions_jobs"] == "1"
     registered = silver(settings, ARTICLES)
     assert registered.height == 3000
     assert registered["gtin"].n_unique() == 3000

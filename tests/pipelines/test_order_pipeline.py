@@ -98,6 +98,17 @@ def test_a_backlog_is_processed_in_runs_of_at_most_max_changes_per_run(
     assert process_pending(capped, instance=instance, gold=False)
     assert [job(api, job_id).json()["status"] for job_id in jobs] == ["Succeeded"] * 3
     assert isinstance(sensor_result(capped, instance), dg.SkipReason)
+    # Each run is tagged with the batch it took, so data ops can find it in the UI.
+    runs = instance.get_run_records(filters=dg.RunsFilter(job_name="process_orders"))
+    batches = sorted(
+        (
+            record.dagster_run.tags["engage/order_changes_batch"],
+            record.dagster_run.tags["engage/order_changes_rows"],
+            record.dagster_run.tags["engage/order_changes_jobs"],
+        )
+        for record in runs
+    )
+    assert batches == [("1-1", "1", "1"), ("2-2", "1", "1"), ("3-3", "1", "1")]
 
 
 def test_sensor_waits_while_a_processing_run_is_in_flight(
