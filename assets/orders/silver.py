@@ -15,6 +15,7 @@ import polars as pl
 import pyarrow as pa
 from dagster import AssetExecutionContext
 
+from assets.frame_checks import frame_check_results, frame_check_specs
 from assets.gc_paused import gc_paused
 from assets.heap import return_freed_memory
 from assets.incremental import append_new
@@ -41,6 +42,7 @@ from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase, OrderPolicy
 from assets.run_tags import landed_counts, tag_run_with_batch
 from assets.writers import one_writer
+from schemas.frames import OrderChangeFrame, OrderLineFrame
 from schemas.orders import Order
 from schemas.tables import ORDER_CHANGE_OUTCOMES, ORDER_CHANGES, ORDER_LINES, ORDER_VERSIONS, ORDERS
 from storage.contacts import resolve_match_keys
@@ -61,6 +63,10 @@ LINES_APP_ID = "engage-orders/order-lines"
 """Delta txn id of the `order_lines` appends: through which bronze version the lines are in."""
 
 
+ORDER_FRAMES = (OrderChangeFrame, OrderLineFrame)
+"""The pandera models a batch of order changes is checked with, one asset check each."""
+
+
 @dg.multi_asset(
     specs=[
         asset_spec(ORDER_VERSIONS, deps=[ORDER_CHANGES_KEY]),
@@ -71,7 +77,8 @@ LINES_APP_ID = "engage-orders/order-lines"
             RULES_CHECK,
             asset=ORDER_CHANGE_OUTCOMES.name,
             description="Landed changes pass the pandera business-rule models (SPEC 2.1).",
-        )
+        ),
+        *frame_check_specs(ORDER_CHANGE_OUTCOMES.name, ORDER_FRAMES),
     ],
     pool=ORDER_VERSIONS.name,
     retry_policy=WRITE_RETRY,
@@ -101,6 +108,9 @@ def apply_order_changes(
         outcomes = outcome_table(applied.outcomes, api_keys, processed_at)
         outcome_counts = _outcome_counts(applied.outcomes)
         rules_check = _rules_check(batch)
+        frame_checks = list(
+            frame_check_results(ORDER_CHANGE_OUTCOMES.name, ORDER_FRAMES, batch.frames)
+        )
         # Freed by reference counting while the collector is still paused: re-enabled with the
         # batch alive, its next full collection would walk every object of it (2-4 s at 100k).
         del batch, applied
@@ -122,6 +132,7 @@ def apply_order_changes(
         metadata={**batch_metadata, **outcome_counts, "outcomes_appended": appended_outcomes},
     )
     yield rules_check
+    yield from frame_checks
 
 
 def _validate_and_apply(

@@ -11,10 +11,12 @@ import pandera.errors
 import polars as pl
 from pydantic import ValidationError
 
+from assets.frame_checks import FrameResult
 from assets.orders.changes import LandedChange, Payload, change_seq
 from schemas.frames import (
     ORDER_CHANGE_POLARS_SCHEMA,
     ORDER_LINE_POLARS_SCHEMA,
+    OrderChangeFrame,
     OrderLineFrame,
     order_change_schema,
 )
@@ -50,6 +52,8 @@ _CHECK_MESSAGES = {
 class ValidatedBatch:
     changes: list[LandedChange]
     rejected: dict[str, list[FieldError]] = field(default_factory=dict)
+    frames: dict[str, FrameResult] = field(default_factory=dict)
+    """What each pandera model found, by model name (assets.frame_checks)."""
 
     @property
     def error_counts(self) -> dict[str, int]:
@@ -96,8 +100,12 @@ def check_rules(batch: ValidatedBatch, statuses: Collection[str]) -> None:
     change_frame = pl.DataFrame(list(_change_rows(parsed)), schema=ORDER_CHANGE_POLARS_SCHEMA)
     line_frame = pl.DataFrame(list(_line_rows(parsed)), schema=ORDER_LINE_POLARS_SCHEMA)
     violations: dict[str, list[FieldError]] = defaultdict(list)
-    _collect(order_change_schema(statuses), change_frame, violations)
-    _collect(OrderLineFrame.to_schema(), line_frame, violations)
+    batch.frames[OrderChangeFrame.__name__] = _collect(
+        order_change_schema(statuses), change_frame, violations
+    )
+    batch.frames[OrderLineFrame.__name__] = _collect(
+        OrderLineFrame.to_schema(), line_frame, violations
+    )
     for job_id, errors in violations.items():
         batch.rejected.setdefault(job_id, []).extend(errors)
 
@@ -136,13 +144,17 @@ def _collect(
     schema: pandera.api.polars.container.DataFrameSchema,
     frame: pl.DataFrame,
     violations: dict[str, list[FieldError]],
-) -> None:
+) -> FrameResult:
+    """Add each failing row's errors to `violations`; how many rows were checked and failed."""
+    failing: set[int] = set()
     try:
         schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as error:
         for case in error.failure_cases.filter(pl.col("index").is_not_null()).iter_rows(named=True):
             row = frame.row(case["index"], named=True)
             violations[row["job_id"]].append(_field_error(case, row))
+            failing.add(case["index"])
+    return FrameResult(frame.height, len(failing))
 
 
 def _field_error(case: dict[str, Any], row: dict[str, Any]) -> FieldError:

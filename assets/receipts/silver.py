@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from assets.frame_checks import frame_check_results, frame_check_specs
 from assets.gc_paused import gc_paused
 from assets.heap import return_freed_memory
 from assets.incremental import append_new
@@ -31,7 +32,7 @@ from assets.receipts.state import (
     receipt_table,
     registered_documents,
 )
-from assets.receipts.validation import convention_warnings, parse_submissions
+from assets.receipts.validation import RECEIPT_FRAMES, check_conventions, parse_submissions
 from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase
 from assets.run_tags import landed_counts, tag_run_with_batch
@@ -67,7 +68,8 @@ Warnings = dict[str, tuple[ProcessingWarning, ...]]
                 "Landed receipts pass the pandera models (line sums, tax arithmetic, signs; "
                 "SPEC 2.3). Violations are warnings: the receipt is registered all the same."
             ),
-        )
+        ),
+        *frame_check_specs(RECEIPT_SUBMISSION_OUTCOMES.name, RECEIPT_FRAMES),
     ],
     pool=RECEIPTS.name,
     retry_policy=WRITE_RETRY,
@@ -96,7 +98,7 @@ def register_receipts_asset(
             through,
         )
 
-        conventions = convention_warnings(submissions)
+        conventions, frames = check_conventions(submissions)
         batch = register_receipts(
             submissions,
             registered_documents(
@@ -119,6 +121,7 @@ def register_receipts_asset(
         results = [
             *_results(lake.lake, batch, appended, watermark, through),
             _conventions_check(submissions, conventions),
+            *frame_check_results(RECEIPT_SUBMISSION_OUTCOMES.name, RECEIPT_FRAMES, frames),
         ]
         # Freed while the collector is still paused: re-enabled with the batch alive, its next
         # full collection would walk every object of it.

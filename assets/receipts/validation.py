@@ -18,6 +18,7 @@ import pandera.polars as pa
 import polars as pl
 from pydantic import ValidationError
 
+from assets.frame_checks import FrameResult
 from assets.incremental import change_seq
 from assets.receipts.registration import Submission
 from schemas.frames import (
@@ -75,6 +76,13 @@ def convention_warnings(
     submissions: Iterable[Submission],
 ) -> dict[str, tuple[ProcessingWarning, ...]]:
     """Check the parsed receipts with the pandera models; the violations by job id."""
+    return check_conventions(submissions)[0]
+
+
+def check_conventions(
+    submissions: Iterable[Submission],
+) -> tuple[dict[str, tuple[ProcessingWarning, ...]], dict[str, FrameResult]]:
+    """The violations by job id, and what each pandera model found (assets.frame_checks)."""
     receipts = [(s.job_id, s.receipt) for s in submissions if s.receipt is not None]
     found: dict[str, list[ProcessingWarning]] = defaultdict(list)
     checks: list[tuple[pa.DataFrameSchema, pl.DataFrame, Describe]] = [
@@ -94,10 +102,14 @@ def convention_warnings(
             _describe_tax_detail,
         ),
     ]
-    for schema, frame, describe in checks:
-        for check, row in _failures(schema, frame):
+    frames: dict[str, FrameResult] = {}
+    for model, (schema, frame, describe) in zip(RECEIPT_FRAMES, checks, strict=True):
+        failing: set[int] = set()
+        for index, check, row in _failures(schema, frame):
             found[row["job_id"]].append(_warning(check, describe(check, row)))
-    return {job_id: tuple(warnings) for job_id, warnings in found.items()}
+            failing.add(index)
+        frames[model.__name__] = FrameResult(frame.height, len(failing))
+    return {job_id: tuple(warnings) for job_id, warnings in found.items()}, frames
 
 
 def _receipt_rows(receipts: list[tuple[str, Receipt]]) -> Iterable[dict[str, Any]]:
@@ -140,15 +152,18 @@ def _tax_detail_rows(receipts: list[tuple[str, Receipt]]) -> Iterable[dict[str, 
 
 def _failures(
     schema: pa.DataFrameSchema, frame: pl.DataFrame
-) -> Iterable[tuple[str, dict[str, Any]]]:
-    """(check name, failing row) for every row-level failure of `frame`."""
+) -> Iterable[tuple[int, str, dict[str, Any]]]:
+    """(row index, check name, failing row) for every row-level failure of `frame`."""
     try:
         schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as error:
         cases = error.failure_cases.filter(pl.col("index").is_not_null())
         for case in cases.iter_rows(named=True):
-            yield str(case["check"]), frame.row(case["index"], named=True)
+            yield case["index"], str(case["check"]), frame.row(case["index"], named=True)
 
+
+RECEIPT_FRAMES = (ReceiptFrame, ReceiptLineFrame, ReceiptTaxDetailFrame)
+"""The pandera models receipts are checked with, in `check_conventions`' order."""
 
 WARNING_CODES = ("LineSumMismatch", "TaxMismatch", "SignConvention")
 

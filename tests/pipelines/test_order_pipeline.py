@@ -169,6 +169,21 @@ def test_a_change_breaking_business_rules_fails_its_job_and_the_batch_goes_on(
     assert not check.passed
     assert check.metadata["rejected_changes"].value == 1
     assert check.metadata["errors.SubTotalMismatch"].value == 1
+    # One check per pandera model says which model's rules the change broke, in how many rows.
+    by_model = {
+        evaluation.check_name: (
+            evaluation.passed,
+            evaluation.metadata["rows_checked"].value,
+            evaluation.metadata["failing_rows"].value,
+        )
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.check_name.startswith("passes_")
+    }
+    # Two changes; two lines each. R-2's subTotal and its Return line without returnDetails.
+    assert by_model == {
+        "passes_order_change_frame": (False, 2, 1),
+        "passes_order_line_frame": (False, 4, 1),
+    }
 
 
 def test_rerun_after_a_crash_mid_batch_gives_the_same_result_as_one_clean_run(

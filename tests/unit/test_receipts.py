@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from pydantic import ValidationError
 
+from assets.frame_checks import FrameResult
 from assets.incremental import change_seq
 from assets.receipts.registration import (
     CONTACT_MISSING,
@@ -20,7 +21,7 @@ from assets.receipts.registration import (
     register_receipts,
 )
 from assets.receipts.state import line_table, receipt_table
-from assets.receipts.validation import convention_warnings, parse_submissions
+from assets.receipts.validation import check_conventions, convention_warnings, parse_submissions
 from schemas.problems import FieldError, ProcessingWarning, field_errors_from_validation
 from schemas.receipts import Receipt, ReceiptLineType, receipt_document
 from schemas.tables import RECEIPT_SUBMISSIONS
@@ -145,6 +146,19 @@ def test_lines_that_do_not_add_up_to_the_total_warn() -> None:
     assert warning.code == "LineSumMismatch"
     assert warning.message.startswith("/totalGrossPrice: 1306.0 differs")
     assert "1257.0" in warning.message
+
+
+def test_each_pandera_model_reports_the_rows_it_checked_and_those_that_failed() -> None:
+    """What the per-model asset checks show (assets.frame_checks)."""
+    # The purchase example: 2 lines and 1 tax detail; its total does not match its lines.
+    _, frames = check_conventions([submission(example()), submission(balanced(), "job-2")])
+    lines = len(example()["items"]) + len(balanced()["items"])
+    details = len(example().get("taxDetails", [])) + len(balanced().get("taxDetails", []))
+    assert frames == {
+        "ReceiptFrame": FrameResult(2, 1),
+        "ReceiptLineFrame": FrameResult(lines, 0),
+        "ReceiptTaxDetailFrame": FrameResult(details, 0),
+    }
 
 
 def test_rounding_within_a_cent_is_no_mismatch() -> None:
