@@ -32,7 +32,7 @@ from assets.gold.facts import (
     fact_order_line_frame,
     fact_receipt_line_frame,
 )
-from assets.metadata import WRITE_RETRY, table_asset_args
+from assets.metadata import WRITE_RETRY, markdown_preview, table_asset_args
 from assets.resources import LakeResource, OperationalDatabase, OrderPolicy
 from assets.writers import one_writer
 from schemas.gold_tables import (
@@ -51,7 +51,10 @@ from storage.contact_attributes import live_contact_attributes
 
 
 def written(
-    lake: LakeResource, spec: TableSpec, frame: pl.DataFrame, **metadata: int | str | float
+    lake: LakeResource,
+    spec: TableSpec,
+    frame: pl.DataFrame,
+    **metadata: int | str | float | dg.MetadataValue,
 ) -> dg.MaterializeResult:
     """Replace the table's rows with `frame` in one commit; row count and version as metadata."""
     version = lake.lake.overwrite(spec, frame.to_arrow())
@@ -99,7 +102,13 @@ def dim_contact(lake: LakeResource, database: OperationalDatabase) -> dg.Materia
 def dim_article(lake: LakeResource) -> dg.MaterializeResult:
     """The article register with every attribute, plus the unknown article."""
     frame = dim_article_frame(lake.lake.scan(ARTICLES)).collect()
-    return written(lake, DIM_ARTICLE, frame, registered_articles=frame.height - 1)
+    return written(
+        lake,
+        DIM_ARTICLE,
+        frame,
+        registered_articles=frame.height - 1,
+        preview=markdown_preview(frame.filter(pl.col("article_key") != UNKNOWN_KEY)),
+    )
 
 
 @dg.asset(**_asset_args(DIM_STORE, STORES))
@@ -107,7 +116,15 @@ def dim_article(lake: LakeResource) -> dg.MaterializeResult:
 def dim_store(lake: LakeResource) -> dg.MaterializeResult:
     """The store register plus the unknown store."""
     frame = dim_store_frame(lake.lake.scan(STORES)).collect()
-    return written(lake, DIM_STORE, frame, registered_stores=frame.height - 1)
+    # Registers hold no personal data, so their rows may show in the UI; the contact and fact
+    # tables may not (a contact's id in Dagster's event log would outlive its erasure).
+    return written(
+        lake,
+        DIM_STORE,
+        frame,
+        registered_stores=frame.height - 1,
+        preview=markdown_preview(frame.filter(pl.col("store_key") != UNKNOWN_KEY)),
+    )
 
 
 @dg.asset(**_asset_args(FACT_ORDER, ORDERS, ORDER_LINES, DIM_CONTACT, DIM_STORE))

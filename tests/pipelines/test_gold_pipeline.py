@@ -90,6 +90,13 @@ def test_the_sensor_builds_gold_after_processing_and_skips_when_nothing_changed(
     every_check = [key for check in (*GOLD_CHECKS, *SEGMENT_CHECKS) for key in check.check_keys]
     assert len(checks) == len(every_check)
     assert all(check.passed for check in checks)
+    # A preview of the registers' rows shows in the UI; no table with contacts has one.
+    previews = {
+        event.asset_key.to_user_string()
+        for event in build.get_asset_materialization_events()
+        if "preview" in event.materialization.metadata
+    }
+    assert previews == {"dim_article", "dim_store"}
     lake = Lake(settings.resolved_lake_uri)
     orders = lake.scan(FACT_ORDER).collect()
     assert orders.select("order_id", "contact_id").rows() == [("SENSE-1", contact_id)]
