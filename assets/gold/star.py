@@ -63,6 +63,19 @@ def written(
     )
 
 
+def _register_written(
+    lake: LakeResource, spec: TableSpec, frame: pl.DataFrame, counted: str
+) -> dg.MaterializeResult:
+    """A register's dimension, with its registered rows counted and previewed in the UI.
+
+    Registers hold no personal data, so their rows may show; the contact and fact tables may
+    not (a contact's id in Dagster's event log would outlive its erasure)."""
+    registered = frame.filter(pl.col(spec.key[0]) != UNKNOWN_KEY)
+    return written(
+        lake, spec, frame, **{counted: registered.height}, preview=markdown_preview(registered)
+    )
+
+
 def _count(frame: pl.DataFrame, condition: pl.Expr) -> int:
     return int(frame.select(condition.sum()).item())
 
@@ -102,13 +115,7 @@ def dim_contact(lake: LakeResource, database: OperationalDatabase) -> dg.Materia
 def dim_article(lake: LakeResource) -> dg.MaterializeResult:
     """The article register with every attribute, plus the unknown article."""
     frame = dim_article_frame(lake.lake.scan(ARTICLES)).collect()
-    return written(
-        lake,
-        DIM_ARTICLE,
-        frame,
-        registered_articles=frame.height - 1,
-        preview=markdown_preview(frame.filter(pl.col("article_key") != UNKNOWN_KEY)),
-    )
+    return _register_written(lake, DIM_ARTICLE, frame, "registered_articles")
 
 
 @dg.asset(**_asset_args(DIM_STORE, STORES))
@@ -116,15 +123,7 @@ def dim_article(lake: LakeResource) -> dg.MaterializeResult:
 def dim_store(lake: LakeResource) -> dg.MaterializeResult:
     """The store register plus the unknown store."""
     frame = dim_store_frame(lake.lake.scan(STORES)).collect()
-    # Registers hold no personal data, so their rows may show in the UI; the contact and fact
-    # tables may not (a contact's id in Dagster's event log would outlive its erasure).
-    return written(
-        lake,
-        DIM_STORE,
-        frame,
-        registered_stores=frame.height - 1,
-        preview=markdown_preview(frame.filter(pl.col("store_key") != UNKNOWN_KEY)),
-    )
+    return _register_written(lake, DIM_STORE, frame, "registered_stores")
 
 
 @dg.asset(**_asset_args(FACT_ORDER, ORDERS, ORDER_LINES, DIM_CONTACT, DIM_STORE))
