@@ -37,10 +37,15 @@ def frame_check_specs(
             frame_check_name(model),
             asset=asset,
             description=f"Each row passes the pandera model {model.__name__} "
-            f"(schemas/frames.py). {(model.__doc__ or '').strip().splitlines()[0]}",
+            f"(schemas/frames.py). {_summary(model)}",
         )
         for model in models
     ]
+
+
+def _summary(model: type[pa.DataFrameModel]) -> str:
+    """The first line of the model's docstring: what one row of it is."""
+    return next(iter((model.__doc__ or "").strip().splitlines()), "")
 
 
 def frame_check_results(
