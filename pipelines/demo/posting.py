@@ -9,7 +9,6 @@ sample data; it is counted, shown at the end, and the rest goes on.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -18,7 +17,6 @@ from dataclasses import dataclass, field
 
 import click
 import httpx
-import uvicorn
 
 from pipelines.demo.script import DemoRequest
 from storage.settings import EngageSettings
@@ -75,20 +73,7 @@ def _send(http: httpx.Client, request: DemoRequest) -> httpx.Response:
 def serving_intake(settings: EngageSettings) -> Iterator[str]:
     """The intake on a free loopback port for as long as the demo posts; yields its URL."""
     from ingest_api.app import create_app
+    from ingest_api.in_thread import serving_in_thread
 
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise click.ClickException("the intake did not start; see the log above")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
+    with serving_in_thread(create_app(settings), settings.keep_alive_seconds) as url:
+        yield url

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-import uvicorn
 
 from ingest_api.app import create_app
+from ingest_api.in_thread import serving_in_thread
 from storage.settings import EngageSettings
 
 
@@ -24,28 +22,8 @@ def free_port() -> int:
 @contextmanager
 def running_intake(settings: EngageSettings) -> Iterator[str]:
     """Serve the intake over HTTP; yield its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        timeout_keep_alive=settings.keep_alive_seconds,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("intake did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving_in_thread(create_app(settings), settings.keep_alive_seconds) as base_url:
+        yield base_url
 
 
 def client(base_url: str, key: str | None) -> httpx.Client:
