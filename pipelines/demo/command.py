@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 
@@ -88,7 +88,5 @@ The admin key above was made for this demo ("demo"); revoke it with
 
 def as_of_default() -> datetime:
     """Midnight UTC today: the same seed gives the same data all day."""
-    from datetime import UTC
-
     now = datetime.now(UTC)
     return now.replace(hour=0, minute=0, second=0, microsecond=0)

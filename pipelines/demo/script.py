@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,16 +37,16 @@ class DemoRequest:
 
 @dataclass(frozen=True)
 class DemoScript:
-    contacts: int = 200
-    orders: int = 1_000
-    days: int = 90
+    contacts: int = 100
+    orders: int = 500
+    days: int = 60
     seed: int = DEFAULT_SEED
-    now: datetime | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """The end of the history: writes dated later are left out."""
 
     @property
     def world(self) -> SampleWorld:
-        now = self.now or datetime.now(UTC)
-        start = now - timedelta(days=self.days)
+        start = self.now - timedelta(days=self.days)
         step = max(1, self.days * 86_400 // max(self.orders, 1))
         articles = min(2_000, max(200, ARTICLES_PER_CONTACT * self.contacts))
         return SampleWorld(
@@ -68,7 +68,6 @@ class DemoScript:
         yield from self._history(world)
 
     def _history(self, world: SampleWorld) -> Iterator[DemoRequest]:
-        now = self.now or datetime.now(UTC)
         changes = (
             (change.at, DemoRequest(change.method, change.path, change.body, "orders"))
             for change in world.lifecycles(self.orders)
@@ -78,7 +77,7 @@ class DemoScript:
             for receipt in self._receipts(world)
         )
         for at, request in heapq.merge(changes, receipts, key=lambda item: item[0]):
-            if at <= now:
+            if at <= self.now:
                 yield request
 
     def _receipts(self, world: SampleWorld) -> Iterator[Any]:
