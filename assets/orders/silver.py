@@ -40,7 +40,7 @@ from assets.orders.state import (
 from assets.orders.validation import ValidatedBatch, check_rules, parse_changes
 from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase, OrderPolicy
-from assets.run_tags import landed_counts, tag_run_with_batch
+from assets.run_tags import tag_run_with_batch
 from assets.writers import one_writer
 from schemas.frames import OrderChangeFrame, OrderLineFrame
 from schemas.orders import Order
@@ -96,7 +96,9 @@ def apply_order_changes(
         watermark = get_watermark(session, WATERMARK)
     through = batch_limits.batch_end(lake.lake, ORDER_CHANGES, watermark)
     rows = lake.lake.read_changes(ORDER_CHANGES, watermark, through)
-    tag_run_with_batch(context, ORDER_CHANGES, watermark, through, landed_counts(rows))
+    tag_run_with_batch(
+        context, ORDER_CHANGES, watermark, through, rows.height, rows["job_id"].n_unique()
+    )
     context.log.info(
         "applying %d changes from bronze versions %d..%d", len(rows), watermark + 1, through
     )

@@ -35,7 +35,7 @@ from assets.receipts.state import (
 from assets.receipts.validation import RECEIPT_FRAMES, check_conventions, parse_submissions
 from assets.references import RegisterLookup
 from assets.resources import BatchLimits, LakeResource, OperationalDatabase
-from assets.run_tags import landed_counts, tag_run_with_batch
+from assets.run_tags import tag_run_with_batch
 from assets.writers import one_writer
 from schemas.orders import ContactReference
 from schemas.problems import ProcessingWarning
@@ -86,7 +86,9 @@ def register_receipts_asset(
         watermark = get_watermark(session, WATERMARK)
     through = batch_limits.batch_end(lake.lake, RECEIPT_SUBMISSIONS, watermark)
     landed = lake.lake.read_changes(RECEIPT_SUBMISSIONS, watermark, through)
-    tag_run_with_batch(context, RECEIPT_SUBMISSIONS, watermark, through, landed_counts(landed))
+    tag_run_with_batch(
+        context, RECEIPT_SUBMISSIONS, watermark, through, landed.height, landed["job_id"].n_unique()
+    )
     with gc_paused():
         submissions = parse_submissions(landed)
         with database.session() as session:

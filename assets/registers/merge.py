@@ -88,7 +88,7 @@ def merge_register(
         after = get_watermark(session, register.watermark)
     through = lake.version(register.bronze)
     batch = read_batch(register, lake, after, through)
-    tag_run_with_batch(context, register.bronze, after, through, (batch.read, len(batch.jobs)))
+    tag_run_with_batch(context, register.bronze, after, through, batch.read, len(batch.jobs))
     check_frame(register, batch)
     newest = newest_per_key(batch.accepted, register.key)
     metrics = upsert(register, lake, newest)
