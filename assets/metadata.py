@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 from sqlalchemy import Table
 
+from schemas.column_lineage import COLUMN_LINEAGE
 from schemas.tables import TableSpec
 
 OWNER = "team:data-platform"
@@ -35,21 +36,47 @@ def _column_schema(columns: Iterable[tuple[str, str, str, bool]]) -> dg.TableSch
 
 def table_spec_metadata(spec: TableSpec) -> dict[str, Any]:
     """Static metadata of an asset that is a Delta table."""
+    lineage = COLUMN_LINEAGE.get(spec.name, {})
     columns = (
         (
             column.name,
             str(column.type),
-            column.description + (" (personal data)" if column.personal else ""),
+            column.description
+            + (" (personal data)" if column.personal else "")
+            + _sources_note(lineage.get(column.name, ())),
             column.nullable,
         )
         for column in spec.columns
     )
-    return {
+    metadata: dict[str, Any] = {
         "dagster/column_schema": _column_schema(columns),
         "dagster/table_name": f"{spec.layer}.{spec.name}",
         "key": ", ".join(spec.key),
         "personal_columns": ", ".join(spec.personal_columns) or "none",
     }
+    if lineage:
+        metadata["dagster/column_lineage"] = _column_lineage(lineage)
+    return metadata
+
+
+def _sources_note(sources: tuple[str, ...]) -> str:
+    """The sources in the column's description too: Dagster's open-source UI lists the columns
+    with their descriptions but draws column lineage only in Dagster+."""
+    return f" From: {', '.join(sources)}." if sources else ""
+
+
+def _column_lineage(lineage: dict[str, tuple[str, ...]]) -> dg.TableColumnLineage:
+    """`table.column` sources as Dagster column dependencies (asset keys are table names)."""
+    return dg.TableColumnLineage(
+        deps_by_column={
+            column: [
+                dg.TableColumnDep(asset_key=dg.AssetKey(table), column_name=name)
+                for table, name in (source.split(".", 1) for source in sources)
+            ]
+            for column, sources in lineage.items()
+            if sources
+        }
+    )
 
 
 def database_table_metadata(table: Table) -> dict[str, Any]:

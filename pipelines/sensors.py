@@ -266,11 +266,25 @@ def communications_sensor(
 # (assets/gold/freshness.py); its sensor is what evaluates the freshness checks.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.SupersessionWarning)
-    gold_freshness_sensor = dg.build_sensor_for_freshness_checks(
-        freshness_checks=GOLD_FRESHNESS_CHECKS,
-        name="gold_freshness_sensor",
-        default_status=dg.DefaultSensorStatus.RUNNING,
+    _freshness_evaluation = dg.build_sensor_for_freshness_checks(
+        freshness_checks=GOLD_FRESHNESS_CHECKS, name="gold_freshness_evaluation"
     )
+
+
+@dg.sensor(
+    name="gold_freshness_sensor",
+    asset_selection=dg.AssetSelection.checks(*GOLD_FRESHNESS_CHECKS),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Runs each gold table's freshness check (`freshness_check`) once it is due, in a run of "
+        "its own: a check fails when its table was not rebuilt for 25 hours, i.e. the daemon, "
+        "build_gold or build_gold_sensor has stopped. Dagster's own freshness sensor under a "
+        "description that says what it checks."
+    ),
+)
+def gold_freshness_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    return _freshness_evaluation(context)
+
 
 PIPELINE_SENSORS = [
     register_submissions_sensor,

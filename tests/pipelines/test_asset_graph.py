@@ -71,3 +71,14 @@ def test_every_asset_is_described_and_grouped_by_layer(tmp_path: Path) -> None:
         assert node.description, f"{key} has no description"
         assert node.group_name in {"bronze", "silver", "gold", "segments"}, key
         assert node.owners, f"{key} has no owner"
+
+
+def test_every_sensor_and_schedule_runs_by_default_and_says_what_it_starts(tmp_path: Path) -> None:
+    repository = build_definitions(EngageSettings(home=tmp_path)).get_repository_def()
+    for sensor in repository.sensor_defs:
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, sensor.name
+        assert sensor.description, f"{sensor.name} has no description"
+        assert not sensor.description.lstrip().startswith("This sensor"), sensor.name  # Dagster's
+    for schedule in repository.schedule_defs:
+        assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING, schedule.name
+        assert schedule.description, f"{schedule.name} has no description"
