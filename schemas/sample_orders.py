@@ -320,7 +320,9 @@ STORES: tuple[SampleStore, ...] = (
         SampleStore(f"STORE-{n:03d}", f"Nordvik {city}", "Store", city, country, currency, 3)
         for n, (city, country, currency) in enumerate(_CITIES, start=1)
     ),
-    SampleStore("STORE-900", "Pop-up (unregistered)", "Store", "Stockholm", "SE", "SEK", 1),
+    SampleStore(
+        "STORE-900", "Pop-up (unregistered)", "Store", "Stockholm", "SE", "SEK", 1, registered=False
+    ),
     SampleStore("STORE-013", "Nordvik Outlet", "Outlet", "Barkarby", "SE", "SEK", 3),
 )
 _STORE_SLOTS = _slots([(position, store.weight) for position, store in enumerate(STORES)])

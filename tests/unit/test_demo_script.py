@@ -94,3 +94,13 @@ def test_nothing_is_dated_after_the_as_of_moment(requests: list[DemoRequest]) ->
         for field in ("createdAt", "lastChangedAt", "createdDate"):
             if field in body:
                 assert datetime.fromisoformat(body[field].replace("Z", "+00:00")) <= AS_OF
+
+
+def test_some_orders_name_a_store_the_register_lacks(requests: list[DemoRequest]) -> None:
+    """The pop-up store: its orders show as the unknown store in gold, with a StoreMissing
+    warning in the integration log."""
+    (register,) = [request.body for request in requests if request.kind == "stores"]
+    registered = {store["externalId"] for store in register}
+    creates = [r.body for r in requests if r.kind == "orders" and r.path == "/orders"]
+    named = {body.get("externalStoreId") for body in creates} - {None}
+    assert named - registered == {"STORE-900"}
