@@ -18,6 +18,7 @@ from assets.receipts import WATERMARK as RECEIPT_SUBMISSIONS_WATERMARK
 from assets.registers.articles import ARTICLE_REGISTER
 from assets.registers.stores import STORE_REGISTER
 from assets.resources import LakeResource, OperationalDatabase
+from assets.segments import SEGMENT_FRESHNESS_CHECKS
 from pipelines.gold_inputs import gold_fingerprint
 from pipelines.jobs import (
     build_gold,
@@ -262,22 +263,26 @@ def communications_sensor(
     return launch_unless_in_flight(context, fingerprint, f"deliver-{fingerprint}", blocking)
 
 
+BUILD_GOLD_FRESHNESS_CHECKS = [*GOLD_FRESHNESS_CHECKS, *SEGMENT_FRESHNESS_CHECKS]
+"""Every table build_gold rewrites at least daily: the star schema and the segments."""
+
 # The builder is superseded by asset FreshnessPolicy objects, a preview in open source
 # (assets/gold/freshness.py); its sensor is what evaluates the freshness checks.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.SupersessionWarning)
     _freshness_evaluation = dg.build_sensor_for_freshness_checks(
-        freshness_checks=GOLD_FRESHNESS_CHECKS, name="gold_freshness_evaluation"
+        freshness_checks=BUILD_GOLD_FRESHNESS_CHECKS, name="gold_freshness_evaluation"
     )
 
 
 @dg.sensor(
     name="gold_freshness_sensor",
-    asset_selection=dg.AssetSelection.checks(*GOLD_FRESHNESS_CHECKS),
+    asset_selection=dg.AssetSelection.checks(*BUILD_GOLD_FRESHNESS_CHECKS),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Runs each gold table's freshness check (`freshness_check`) once it is due, in a run of "
-        "its own: a check fails when its table was not rebuilt for 25 hours, i.e. the daemon, "
+        "Runs the freshness check (`freshness_check`) of each table build_gold rewrites (star "
+        "schema and segments) once it is due, in a run of its own: a check fails when its table "
+        "was not rebuilt for 25 hours, i.e. the daemon, "
         "build_gold or build_gold_sensor has stopped. Dagster's own freshness sensor under a "
         "description that says what it checks."
     ),

@@ -13,14 +13,19 @@ import polars as pl
 import pytest
 from dagster._core.test_utils import freeze_time
 
-from assets.gold import GOLD_ASSETS, GOLD_CHECKS, GOLD_FRESHNESS_CHECKS
+from assets.gold import GOLD_ASSETS, GOLD_CHECKS
 from assets.gold.freshness import GOLD_MAX_AGE
-from assets.segments import SEGMENT_CHECKS
+from assets.segments import SEGMENT_ASSETS, SEGMENT_CHECKS
 from pipelines.definitions import build_definitions
 from pipelines.gold_inputs import GOLD_INPUTS
 from pipelines.processing import process_pending
 from pipelines.resources import resources_from_settings
-from pipelines.sensors import build_gold_sensor, gold_freshness_sensor, segment_definitions_sensor
+from pipelines.sensors import (
+    BUILD_GOLD_FRESHNESS_CHECKS,
+    build_gold_sensor,
+    gold_freshness_sensor,
+    segment_definitions_sensor,
+)
 from schemas.gold_tables import CONTACT_SEGMENTATION, FACT_ORDER
 from schemas.tables import ORDER_VERSIONS, ORDERS
 from storage.lake import Lake
@@ -204,12 +209,12 @@ def test_a_saved_definition_refreshes_memberships_without_a_gold_build(
 def test_gold_tables_fail_their_freshness_check_a_day_and_an_hour_after_the_last_build(
     api: httpx.Client, settings: EngageSettings, instance: dg.DagsterInstance
 ) -> None:
-    gold = {asset.key.to_user_string() for asset in GOLD_ASSETS}
-    keys = [key for check in GOLD_FRESHNESS_CHECKS for key in check.check_keys]
+    gold = {asset.key.to_user_string() for asset in (*GOLD_ASSETS, *SEGMENT_ASSETS)}
+    keys = [key for check in BUILD_GOLD_FRESHNESS_CHECKS for key in check.check_keys]
     checks_job = dg.define_asset_job("gold_freshness", selection=dg.AssetSelection.checks(*keys))
-    job = dg.Definitions(asset_checks=GOLD_FRESHNESS_CHECKS, jobs=[checks_job]).resolve_job_def(
-        "gold_freshness"
-    )
+    job = dg.Definitions(
+        asset_checks=BUILD_GOLD_FRESHNESS_CHECKS, jobs=[checks_job]
+    ).resolve_job_def("gold_freshness")
     repository = build_definitions(settings).get_repository_def()
 
     def verdicts(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
