@@ -380,6 +380,15 @@ def _commit_properties(
     return CommitProperties(app_transactions=transactions, custom_metadata=metadata)
 
 
+def log_lines(entry: bytes) -> list[bytes]:
+    """The actions of a Delta log entry, one JSON document per line.
+
+    Split on newlines only: `str.splitlines` also splits at U+2028, U+0085 and the like, which
+    JSON leaves unescaped inside strings, e.g. in a column's min/max statistics (an SKU sent with
+    one failed its landing)."""
+    return [line for line in entry.split(b"\n") if line.strip()]
+
+
 def _fsync_commits(table_path: Path, first: int, last: int) -> None:
     """fsync the data files and log entries of commits first..last, then their directories.
 
@@ -390,7 +399,7 @@ def _fsync_commits(table_path: Path, first: int, last: int) -> None:
     directories = {log_dir, table_path}
     for version in range(first, last + 1):
         entry = log_dir / f"{version:020d}.json"
-        for line in entry.read_text().splitlines():
+        for line in log_lines(entry.read_bytes()):
             add = json.loads(line).get("add")
             if add:
                 data_file = table_path / add["path"]

@@ -34,7 +34,7 @@ from deltalake.fs import DeltaStorageHandler
 from pyarrow.fs import FileInfo, FileSelector, FileType, PyFileSystem
 
 from schemas.table_spec import TableSpec
-from storage.lake import Lake
+from storage.lake import Lake, log_lines
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ def _files_added_after(lake: Lake, spec: TableSpec, version: int) -> set[str]:
     added: set[str] = set()
     for later in range(version + 1, lake.version(spec) + 1):
         with storage.open_input_stream(f"_delta_log/{later:020d}.json") as stream:
-            lines = stream.read().decode().splitlines()
+            lines = log_lines(stream.read())
         added |= {unquote(add["path"]) for line in lines if (add := json.loads(line).get("add"))}
     return added
 

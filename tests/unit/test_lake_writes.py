@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from schemas.tables import ORDER_CHANGES
 from storage.lake import STREAMED_MERGE_ROWS, Lake
 from tests.unit.test_lake_batches import change_table, land
+
+UNICODE_LINE_BREAKS = ["\u2028", "\u2029", "\x85", "\x1c", "\x1d", "\x1e", "\x0b", "\x0c"]
+"""Characters Python's str.splitlines breaks at; JSON leaves the first three unescaped."""
 
 
 def test_appends_through_handles_that_missed_each_others_commits_all_land(tmp_path: Path) -> None:
@@ -57,3 +61,15 @@ def test_a_merge_updates_matches_and_inserts_the_rest(tmp_path: Path, source_row
     merged = lake.scan(ORDER_CHANGES).collect()
     assert merged.height == source_rows
     assert set(merged["change_type"]) == {"create"}
+
+
+@pytest.mark.parametrize("character", UNICODE_LINE_BREAKS, ids=repr)
+def test_an_id_with_a_unicode_line_break_lands(tmp_path: Path, character: str) -> None:
+    """Its min/max statistics carry the character into the log entry: the entry is still one
+    action per line, so the append (which reads it back to fsync its files) succeeds."""
+    lake = Lake(str(tmp_path / "lake"))
+    lake.ensure(ORDER_CHANGES)
+    rows = change_table([f"job{character}1"])
+    lake.append(ORDER_CHANGES, rows)
+    landed = lake.scan(ORDER_CHANGES).select("job_id").collect()
+    assert landed.equals(pl.DataFrame({"job_id": [f"job{character}1"]}))
