@@ -1,9 +1,10 @@
 """Order bodies for the HTTP figures: a realistic 10-line, ~3 KB Orders v3 create.
 
-The shape is that of the Engage example (tests/examples/order-create.json) with ten lines instead
-of two, because the issue's intake target is stated for a ~3 KB, 10-line order: validation cost
-grows with the lines, so a two-line body would flatter both the product and its floor. Built here
-(not read from tests/) so the benchmarks do not depend on the test suite's files.
+The shape is that of the Engage example (schemas/examples/order-create.json) with ten lines
+instead of two, because the issue's intake target is stated for a ~3 KB, 10-line order: validation
+cost grows with the lines, so a two-line body would flatter both the product and its floor. Built
+here rather than derived from the example, so that the benchmarked body stays the same when the
+documented examples change.
 
 The JSON is compact (no spaces), like what integrators' HTTP clients send.
 """

@@ -32,13 +32,18 @@ async def land_accepted(
     try:
         await committer.land(rows, job)
     except LandingFailed:
-        raise ProblemError(
-            503,
-            "Service Unavailable",
-            "The request could not be stored; nothing was accepted. Retry later.",
-            headers={"Retry-After": "10"},
-            code="LandingFailed",
-        ) from None
+        raise landing_failed() from None
     accepted = Accepted(job_id=job.job_id, links=[Link(href=status_url, rel="status")])
     body = {**accepted.model_dump(by_alias=True), **(extra or {})}
     return JSONResponse(body, status_code=202, headers={"Location": status_url})
+
+
+def landing_failed() -> ProblemError:
+    """503 when the group commit could not store the rows: nothing was accepted."""
+    return ProblemError(
+        503,
+        "Service Unavailable",
+        "The request could not be stored; nothing was accepted. Retry later.",
+        headers={"Retry-After": "10"},
+        code="LandingFailed",
+    )

@@ -47,13 +47,18 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 
 async def read_json(request: Request, max_bytes: int) -> bytes:
     if not is_json_media_type(request.headers.get("content-type")):
-        raise ProblemError(
-            415,
-            "Unsupported Media Type",
-            "Send the body as JSON with 'Content-Type: application/json'.",
-            code="UnsupportedMediaType",
-        )
+        raise not_json()
     return await read_body(request, max_bytes)
+
+
+def not_json() -> ProblemError:
+    """415 for a body declared as something other than JSON."""
+    return ProblemError(
+        415,
+        "Unsupported Media Type",
+        "Send the body as JSON with 'Content-Type: application/json'.",
+        code="UnsupportedMediaType",
+    )
 
 
 def parse_json(model: type[ModelT], body: bytes, context: dict[str, Any] | None = None) -> ModelT:

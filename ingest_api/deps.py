@@ -70,13 +70,7 @@ async def get_principal(
 ) -> Principal:
     key = apikey or x_api_key
     if not key:
-        raise ProblemError(
-            401,
-            "Unauthorized",
-            "Send your API key in the 'apikey' header.",
-            headers={"WWW-Authenticate": "apikey"},
-            code="MissingApiKey",
-        )
+        raise missing_api_key()
     cache: ApiKeyCache = request.app.state.api_keys
 
     async def look_up(key: str) -> Principal | None:
@@ -84,14 +78,30 @@ async def get_principal(
 
     principal = await cache.principal(key, look_up)
     if principal is None:
-        raise ProblemError(
-            401,
-            "Unauthorized",
-            "The API key is unknown or revoked.",
-            headers={"WWW-Authenticate": "apikey"},
-            code="InvalidApiKey",
-        )
+        raise invalid_api_key()
     return principal
+
+
+def missing_api_key() -> ProblemError:
+    """401 for a request without a key (also the OpenAPI example, ingest_api/api_docs)."""
+    return ProblemError(
+        401,
+        "Unauthorized",
+        "Send your API key in the 'apikey' header.",
+        headers={"WWW-Authenticate": "apikey"},
+        code="MissingApiKey",
+    )
+
+
+def invalid_api_key() -> ProblemError:
+    """401 for a key that is unknown or revoked."""
+    return ProblemError(
+        401,
+        "Unauthorized",
+        "The API key is unknown or revoked.",
+        headers={"WWW-Authenticate": "apikey"},
+        code="InvalidApiKey",
+    )
 
 
 def _authenticate(database_url: str, key: str) -> Principal | None:
@@ -101,6 +111,11 @@ def _authenticate(database_url: str, key: str) -> Principal | None:
         return authenticate(session, key)
 
 
+REQUIRED_SCOPES: dict[Callable[..., Awaitable[Principal]], tuple[Scope, ...]] = {}
+"""Each `require_scope` dependency → the scopes it admits, so the OpenAPI document states the
+scope an operation needs from the dependency that enforces it (ingest_api/api_docs)."""
+
+
 def require_scope(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits a key holding any of `scopes` (or admin)."""
 
@@ -108,28 +123,44 @@ def require_scope(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]]
         request: Request, principal: Annotated[Principal, Depends(get_principal)]
     ) -> Principal:
         if not any(principal.allows(scope) for scope in scopes):
-            needed = " or ".join(scope.value for scope in scopes)
-            raise ProblemError(
-                403, "Forbidden", f"This API key lacks the scope {needed}.", code="MissingScope"
-            )
+            raise missing_scope(scopes)
         _enforce_rate_limit(request.app.state.rate_limiter, principal)
         return principal
 
+    REQUIRED_SCOPES[check] = scopes
     return check
+
+
+def missing_scope(scopes: tuple[Scope, ...]) -> ProblemError:
+    """403 for a key that holds none of `scopes`."""
+    needed = " or ".join(scope.value for scope in scopes)
+    return ProblemError(
+        403, "Forbidden", f"This API key lacks the scope {needed}.", code="MissingScope"
+    )
 
 
 def _enforce_rate_limit(limiter: RateLimiter, principal: Principal) -> None:
     """429 with Retry-After when the key has used up its requests (ingest_api/rate_limit.py)."""
     wait = limiter.wait_seconds(principal.key_id)
     if wait > 0:
-        raise ProblemError(
-            429,
-            "Too Many Requests",
-            f"This API key may make {limiter.rate:g} requests a second (bursts of "
-            f"{limiter.burst}); retry after the Retry-After seconds.",
-            headers={"Retry-After": limiter.retry_after(wait)},
-            code="RateLimited",
-        )
+        raise rate_limited(limiter.rate, limiter.burst, limiter.retry_after(wait))
+
+
+def rate_limited(rate: float, burst: int, retry_after: str) -> ProblemError:
+    """429 for a key that used up its `rate` requests a second (bursts of `burst`)."""
+    return ProblemError(
+        429,
+        "Too Many Requests",
+        f"This API key may make {rate:g} requests a second (bursts of "
+        f"{burst}); retry after the Retry-After seconds.",
+        headers={"Retry-After": retry_after},
+        code="RateLimited",
+    )
+
+
+LANDING_DEPENDENCIES: set[Callable[..., Awaitable[GroupCommitter]]] = set()
+"""The `committer_for` dependencies: an operation using one lands its body in bronze, so the
+OpenAPI document lists the 503 `LandingFailed` for it (ingest_api/api_docs)."""
 
 
 def committer_for(spec: TableSpec) -> Callable[[Request], Awaitable[GroupCommitter]]:
@@ -138,6 +169,7 @@ def committer_for(spec: TableSpec) -> Callable[[Request], Awaitable[GroupCommitt
     async def committer(request: Request) -> GroupCommitter:
         return request.app.state.committers[spec.name]
 
+    LANDING_DEPENDENCIES.add(committer)
     return committer
 
 

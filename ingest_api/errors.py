@@ -87,7 +87,12 @@ async def _request_validation(_request: Request, error: Exception) -> JSONRespon
         )
         for item in error.errors()
     ]
-    return problem_response(Problem(title="Bad Request", status=400, errors=errors))
+    return problem_response(invalid_parameters(errors))
+
+
+def invalid_parameters(errors: Sequence[FieldError]) -> Problem:
+    """400 for path, query or header parameters FastAPI refused (`/query/count`)."""
+    return Problem(title="Bad Request", status=400, errors=list(errors))
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
@@ -100,12 +105,15 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
 
 async def _database_down(_request: Request, error: Exception) -> JSONResponse:
     log.error("operational database unavailable: %s", type(error).__name__)
-    problem = Problem(
-        title="Service Unavailable",
-        status=503,
-        detail="The operational database is unavailable; nothing was stored. Retry later.",
-    )
-    return problem_response(problem, {"Retry-After": "10"})
+    return problem_response(DATABASE_DOWN, {"Retry-After": "10"})
+
+
+DATABASE_DOWN = Problem(
+    title="Service Unavailable",
+    status=503,
+    detail="The operational database is unavailable; nothing was stored. Retry later.",
+)
+"""The answer while the operational database cannot be reached (also the OpenAPI example)."""
 
 
 async def _unexpected(_request: Request, error: Exception) -> JSONResponse:

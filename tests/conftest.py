@@ -15,9 +15,6 @@ from storage.settings import EngageSettings
 from tests.support.databases import DATABASES, fresh_database
 from tests.support.server import client, running_intake
 
-EXAMPLES = Path(__file__).resolve().parent / "examples"
-"""Copies of the Engage example bodies from the specification."""
-
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that uses the operational database runs on SQLite and on PostgreSQL, unless

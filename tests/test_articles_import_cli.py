@@ -11,12 +11,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 from schemas.tables import ARTICLE_SUBMISSIONS
 from storage.db import session_scope
 from storage.lake import Lake
 from storage.models import Job
 from storage.settings import EngageSettings
-from tests.conftest import EXAMPLES
 from tests.support.databases import REFUSED_BEFORE_STORAGE
 from tests.support.registers import article_xml, assert_no_articles_landed, full_article
 

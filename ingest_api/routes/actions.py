@@ -8,9 +8,8 @@ its Queued communications are committed in the operational database; delivery ha
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
@@ -38,26 +37,11 @@ OrderIdPath = Annotated[Identifier, Path(alias="orderId", description="The integ
 COMMUNICATIONS_PATH = "/api/v3/communications"
 
 
-def _request_schema() -> dict[str, Any]:
-    """The body's JSON schema for the OpenAPI document (the handler reads the raw body itself, so
-    FastAPI cannot infer it). `data` values are any JSON, written inline as `{}`: a `$defs`
-    reference would not resolve inside the OpenAPI document."""
-    schema = ActionRequest.model_json_schema()
-    schema.pop("$defs", None)
-    return json.loads(json.dumps(schema).replace('{"$ref": "#/$defs/JsonValue"}', "{}"))
-
-
 @router.post(
     "/{orderId}/action",
     status_code=202,
     response_model=ActionAccepted,
     summary="Trigger an action on the order's current version",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": _request_schema()}},
-        }
-    },
     responses={
         400: {"model": Problem, "description": "Bad body, or no automation defines the action"},
         404: {
@@ -77,7 +61,10 @@ def trigger_action(
     """Queue the action's communications, rendered later from exactly the order version named by
     `versionTag`, which must be the order's current one (else `404`, the same answer as for an
     unknown order; an order of a soft-deleted contact is unknown too). The order needs a resolved
-    contact (else `422 ContactMissing`)."""
+    contact (else `422 ContactMissing`).
+
+    Synchronous as far as queueing goes: the `202` means the action and its messages are stored;
+    follow the `communications` link (also `Location`) to see them delivered."""
     request = parse_json(ActionRequest, body)
     automation = _automation(automations, request.action)
     view = _current_version(session, order_id, request.version_tag)

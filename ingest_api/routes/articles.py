@@ -50,7 +50,10 @@ async def register_articles(
     """Upsert articles by SKU. The body is a JSON array of 1 to 1000 articles (at most
     `ENGAGE_IMPORT_MAX_BODY_BYTES`, default 32 MiB); of a SKU sent twice in one call the later
     one wins (`count` is the number of distinct SKUs). Any invalid article rejects the whole call
-    with 400, its errors located by JSON pointer (`/3/gtin`)."""
+    with 400, its errors located by JSON pointer (`/3/gtin`).
+
+    Asynchronous: `202` means the call is durably stored; the articles are in the register once
+    the job in `Location` has `Succeeded`."""
     # 1000 articles with descriptions outgrow the 1 MiB of an order: the import's limit applies.
     body = await read_json(request, settings.import_max_body_bytes)
     batch = parse_batch(ArticleBatch, body, "articles")
@@ -72,7 +75,8 @@ async def import_articles(
 
     The whole document is checked before anything lands: malformed XML, a DTD, an unknown element
     or an invalid value answers 400 with the element's path (`/articles/article[2]/awardsbonus`).
-    Of a SKU given twice the later one wins.
+    Of a SKU given twice the later one wins. Asynchronous like `POST /articles`: poll the job in
+    `Location`. Files over the limit go through `engage-orders articles import`.
     """
     _require_xml(request)
     body = await read_body(request, settings.import_max_body_bytes)

@@ -82,7 +82,10 @@ JsonBody = Annotated[bytes, Depends(_json_body)]
     responses={409: {"description": "A key field belongs to another contact"}},
 )
 def create_contact(session: SessionDep, _writer: Writer, body: JsonBody) -> JSONResponse:
-    """Store a new contact at once; its key fields must not belong to another live contact."""
+    """Store a new contact at once (synchronous): `201` with its `contactId`, also in
+    `Location`. The key fields (email, mobilePhone, externalId, memberNumber,
+    socialSecurityNumber) must not belong to another live contact (else `409`, naming the
+    fields). Orders and receipts sent before or after find the contact by such a key."""
     new = parse_json(NewContact, body)
     try:
         contact = add_contact(session, new.model_dump(by_alias=False))
@@ -110,8 +113,9 @@ def lookup_contact_id(
         str | None, Query(alias="any", description="Matched against every key field.")
     ] = None,
 ) -> JSONResponse:
-    """Exactly one parameter must be given. 404 if no live contact has the key, 409 if several
-    do (only possible with `any`)."""
+    """The id of the live contact with this key. Exactly one parameter must be given; e-mail
+    addresses compare case-insensitively and phone numbers in international form. 404 if no live
+    contact has the key, 409 if several do (only possible with `any`)."""
     given = {
         name: value
         for name, value in (
@@ -141,6 +145,8 @@ def lookup_contact_id(
 
 @router.get("/{contactId}", response_model=ContactOut, summary="Read a contact")
 def read_contact(contact_id: ContactIdPath, session: SessionDep, _reader: Reader) -> JSONResponse:
+    """The contact with every field (null when unset). A deleted contact answers 404 from the
+    moment of its deletion, though it can be restored during the grace period."""
     return contact_json(live_contact(session, contact_id))
 
 
@@ -153,7 +159,9 @@ def read_contact(contact_id: ContactIdPath, session: SessionDep, _reader: Reader
 def patch_contact(
     contact_id: ContactIdPath, session: SessionDep, _writer: Writer, body: JsonBody
 ) -> JSONResponse:
-    """Fields sent are set (`null` clears, except `contactType`), fields left out are kept."""
+    """Change a contact at once (JSON merge patch): fields sent are set, `null` clears one
+    (except `contactType`), fields left out are kept. Answers the contact as changed. A key
+    field that belongs to another live contact is refused with `409` and nothing is changed."""
     patch = parse_json(ContactPatch, body)
     contact = live_contact(session, contact_id)
     try:

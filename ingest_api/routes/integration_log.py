@@ -27,6 +27,9 @@ def read_integration_log(
     offset: Offset = DEFAULT_OFFSET,
     count: Count = DEFAULT_PAGE,
 ) -> Response:
+    """Warnings and errors from processing, newest first and paged: an order stored with
+    `ContactMissing`, `ArticleMissing` or `StoreMissing`, a receipt with `LineSumMismatch`, an
+    embedded action that could not run. Entries carry ids and codes, never personal data."""
     entries, total = list_entries(session, type_, severity, since, offset, count)
     filters = {"type": type_, "severity": severity, "since": since}
     items = [entry_document(entry) for entry in entries]

@@ -26,8 +26,10 @@ JobReader = Annotated[Principal, Depends(require_scope(Scope.ORDERS_WRITE, Scope
 def read_job(
     job_id: Annotated[str, Path(alias="jobId")], session: SessionDep, _p: JobReader
 ) -> Response:
-    """Queued/Processing: 200. Succeeded: 302 to the order, with its versionTag. Failed: 422
-    problem with the errors. Unknown: 404."""
+    """Where an order write stands. `Queued` or `Processing`: 200, poll again (every few seconds
+    is plenty). `Succeeded`: 302 with `Location` the order and the body naming the version the
+    change produced. `Failed`: 422, a problem document whose `errors` say why (nothing of the
+    change was applied). Unknown job: 404."""
     job = get_job(session, job_id)
     if job is None or job.resource != "orders":
         raise ProblemError(404, "Not Found", "No such job.", code="JobNotFound")
@@ -65,7 +67,8 @@ def list_order_jobs(
     offset: Offset = DEFAULT_OFFSET,
     count: Count = DEFAULT_PAGE,
 ) -> Response:
-    """Jobs with their outcome and errors, e.g. `?status=Failed&since=...` to find rejections."""
+    """Order jobs with their outcome and errors, newest first and paged: e.g.
+    `?status=Failed&since=...` finds the changes processing rejected, to fix and resend."""
     jobs, total = list_jobs(session, "orders", status, since, offset, count)
     items = [_state(job).model_dump(mode="json", by_alias=True, exclude_none=True) for job in jobs]
     filters = {"status": status, "since": since}

@@ -106,8 +106,15 @@ def _validated_order(
 async def create_order(
     request: Request, settings: SettingsDep, principal: Writer, committer: OrderCommitterDep
 ) -> JSONResponse:
-    """Land a new order; its job fails with `OrderAlreadyExists` if the order exists with other
-    content (an identical retry succeeds with the existing versionTag)."""
+    """Create an order. Asynchronous: `202` means the order is durably stored, not yet processed;
+    poll the job named in `Location` until it has `Succeeded` (302 to the order, with its new
+    `versionTag`) or `Failed` (422 with the errors). Format and business-rule errors are answered
+    at once with `400`, and nothing is stored.
+
+    If the order exists already, the job fails with `OrderAlreadyExists`, unless the body equals
+    its current version: such a retry succeeds with the existing versionTag. An embedded `action`
+    runs once the order is processed. Changes to one order are applied in the order they landed.
+    """
     body = await read_json(request, settings.max_body_bytes)
     order_id, contact = _validated_order(body, settings)
     return await _land(request, committer, principal, order_id, "create", body, contact)
@@ -121,7 +128,13 @@ async def replace_order(
     principal: Writer,
     committer: OrderCommitterDep,
 ) -> JSONResponse:
-    """Replace the whole order (creating it if unknown); an identical body makes no new version."""
+    """Replace the whole order, creating it if unknown: a field left out is removed. The body's
+    `orderId` must equal the URL's. Asynchronous: poll the job in `Location`.
+
+    An identical body makes no new version (the job succeeds with the current versionTag). With
+    `If-Match: <versionTag>` the job fails with `VersionConflict` if the order is at another
+    version by then; a `lastChangedAt` older than the stored order's fails with `StaleChange`.
+    """
     body = await read_json(request, settings.max_body_bytes)
     _, contact = _validated_order(body, settings, url_order_id=order_id)
     return await _land(request, committer, principal, order_id, "replace", body, contact)
@@ -131,6 +144,9 @@ async def replace_order(
 async def delete_order(
     request: Request, order_id: OrderIdPath, principal: Writer, committer: OrderCommitterDep
 ) -> JSONResponse:
+    """Delete the order. Asynchronous: poll the job in `Location`; once it has succeeded the order
+    is gone from every read. The job fails with `OrderNotFound` if there is no such order, and
+    with `VersionConflict` if an `If-Match` versionTag is not the current one."""
     return await _land(request, committer, principal, order_id, "delete", None, None)
 
 
@@ -144,6 +160,11 @@ async def change_status(
     principal: Writer,
     committer: OrderCommitterDep,
 ) -> JSONResponse:
+    """Change the order's `status` and/or `externalStatus` (with `lastChangedAt`); every other
+    field is kept. Asynchronous: poll the job in `Location`. The job fails with `OrderNotFound`
+    for an unknown order, `StaleChange` if `lastChangedAt` is older than the stored order's, and
+    `VersionConflict` if an `If-Match` versionTag is not the current one. An embedded `action`
+    (e.g. `ConfirmShipment`) runs on the version the change produces."""
     body = await read_json(request, settings.max_body_bytes)
     change = parse_json(ChangeStatus, body)
     _check_rules(change_status_rule_errors(change, settings.order_statuses))
@@ -163,6 +184,9 @@ async def change_delivery(
     principal: Writer,
     committer: OrderCommitterDep,
 ) -> JSONResponse:
+    """Change the order's delivery: the fields given replace the delivery's, the others are
+    kept. Asynchronous: poll the job in `Location`; it fails like a status change does
+    (`OrderNotFound`, `VersionConflict`). An embedded `action` runs on the new version."""
     body = await read_json(request, settings.max_body_bytes)
     parse_json(ChangeDelivery, body)
     return await _land(request, committer, principal, order_id, "change_delivery", body, None)
@@ -175,7 +199,9 @@ def read_order(
     _reader: Reader,
     contact_id: Annotated[str | None, Query(alias="contactId")] = None,
 ) -> Response:
-    """The order's current processed version with its `versionTag` (also sent as `ETag`)."""
+    """The order's current processed version with its `versionTag` (also sent as `ETag`), the
+    tag an action names. Changes still being processed are not in it yet: their jobs say when
+    they are. With `contactId`, an order of another contact answers 404, as an unknown one."""
     view = get_order(session, order_id)
     if view is None or (contact_id is not None and (view.contact_id or "") != contact_id.lower()):
         raise ProblemError(404, "Not Found", "No such order.", code="OrderNotFound")
@@ -190,6 +216,8 @@ def list_orders(
     offset: Offset = DEFAULT_OFFSET,
     count: Count = DEFAULT_PAGE,
 ) -> Response:
+    """The contact's current processed orders, newest first, paged with `offset` and `count`
+    (follow the `next` link). 404 if no live contact has the id."""
     contact = live_contact(session, contact_id)
     views, total = list_for_contact(session, contact.id, offset, count)
     items = [_order_json(view) for view in views]

@@ -45,8 +45,11 @@ ReceiptIdPath = Annotated[str, Path(alias="uniqueReceiptId", description="The re
 async def post_receipt(
     request: Request, settings: SettingsDep, principal: Writer, committer: ReceiptCommitterDep
 ) -> JSONResponse:
-    """Land a receipt for registration. A uniqueReceiptId that is already registered is accepted
-    too, and ignored when processed (its job succeeds with `duplicate: true`)."""
+    """Register a receipt. Asynchronous: `202` means it is durably stored; poll the job in
+    `Location` until it has `Succeeded` (possibly with warnings) or `Failed`. Format errors are
+    answered at once with `400`, nothing stored. Receipts are immutable: a `uniqueReceiptId`
+    registered before is accepted and ignored (its job succeeds with `duplicate: true`), so
+    resending is always safe. A return is a receipt of its own with `RETURN` lines."""
     body = await read_json(request, settings.max_body_bytes)
     unique_receipt_id, contact = _validated_receipt(body)
     job_id = str(uuid.uuid4())
@@ -74,8 +77,9 @@ def _validated_receipt(body: bytes) -> tuple[str, ContactReference | None]:
 def read_receipt_job(
     job_id: Annotated[str, Path(alias="jobId")], session: SessionDep, _p: JobReader
 ) -> Response:
-    """Queued, Processing or Succeeded: 200 (a duplicate succeeds with `duplicate: true`).
-    Failed: 422 problem with the errors. Unknown: 404."""
+    """Where a receipt submission stands: `Queued`, `Processing` or `Succeeded`, all 200 (a
+    duplicate succeeds with `duplicate: true`; warnings never stop a receipt). `Failed`: 422
+    problem with the errors. Unknown: 404."""
     job = get_job(session, job_id)
     if job is None or job.resource != RESOURCE:
         raise ProblemError(404, "Not Found", "No such job.", code="JobNotFound")
@@ -119,6 +123,8 @@ def list_receipts(
     offset: Offset = DEFAULT_OFFSET,
     count: Count = DEFAULT_PAGE,
 ) -> Response:
+    """The contact's processed receipts, newest first, paged with `offset` and `count`.
+    404 if no live contact has the id."""
     contact = live_contact(session, contact_id)
     views, total = list_for_contact(session, contact.id, offset, count)
     items = [_receipt_json(view) for view in views]
@@ -129,6 +135,8 @@ def list_receipts(
 def read_receipt(
     unique_receipt_id: ReceiptIdPath, session: SessionDep, _reader: Reader
 ) -> Response:
+    """The receipt as it was sent, once processed, with the contact it was resolved to.
+    404 until its job has succeeded."""
     view = get_receipt(session, unique_receipt_id)
     if view is None:
         raise ProblemError(404, "Not Found", "No such receipt.", code="ReceiptNotFound")
@@ -139,10 +147,14 @@ IMMUTABLE = ["PUT", "PATCH", "DELETE"]
 
 
 def receipts_are_immutable() -> Response:
+    """Always `405`: receipts are never updated or deleted; `Allow` lists GET and POST. To
+    reverse a purchase, register a return receipt."""
     raise _immutable("GET, POST")
 
 
 def receipt_is_immutable(unique_receipt_id: ReceiptIdPath) -> Response:
+    """Always `405`: a registered receipt is never updated or deleted; `Allow` lists GET. To
+    reverse a purchase, register a return receipt."""
     raise _immutable("GET")
 
 

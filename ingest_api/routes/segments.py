@@ -113,6 +113,8 @@ def preview(
 def read(
     name: NamePath, session: SessionDep, settings: SettingsDep, _reader: Reader
 ) -> JSONResponse:
+    """The saved definition with its member count once materialised; `current` tells whether
+    the memberships were computed from the criteria as they are now."""
     segment = _existing(session, name)
     return JSONResponse(_segment_out(segment, _counts(settings, session, [segment])))
 

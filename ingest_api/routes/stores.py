@@ -38,7 +38,8 @@ async def register_stores(
 ) -> JSONResponse:
     """Upsert stores by `externalId`; needs the `articles:write` scope (there is no stores
     scope). The body is a JSON array of 1 to 1000 stores; of an `externalId` sent twice the
-    later one wins. Any invalid store rejects the whole call with 400 (`/0/currency`)."""
+    later one wins. Any invalid store rejects the whole call with 400 (`/0/currency`).
+    Asynchronous: the stores are in the register once the job in `Location` has `Succeeded`."""
     body = await read_json(request, settings.max_body_bytes)
     batch = parse_batch(StoreBatch, body, "stores")
     return await land_registrations(

@@ -10,11 +10,12 @@ import httpx
 import polars as pl
 import pytest
 
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 from schemas.tables import ARTICLE_SUBMISSIONS, STORE_SUBMISSIONS
 from storage.apikeys import Scope
 from storage.lake import Lake
 from storage.settings import EngageSettings
-from tests.conftest import EXAMPLES, make_key
+from tests.conftest import make_key
 from tests.support.databases import REFUSED_BEFORE_STORAGE
 from tests.support.registers import (
     JSON,

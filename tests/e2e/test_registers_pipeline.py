@@ -16,6 +16,7 @@ from sqlalchemy import delete
 
 from assets.registers.articles import ARTICLE_REGISTER
 from assets.registers.merge import upsert
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 from schemas.tables import ARTICLE_SUBMISSIONS, ARTICLES, STORES
 from storage.db import session_scope
 from storage.jobs import NewJob
@@ -23,7 +24,6 @@ from storage.lake import Lake
 from storage.landing import land_batch
 from storage.models import PipelineWatermark
 from storage.settings import EngageSettings
-from tests.conftest import EXAMPLES
 from tests.support.installations import LAKE_INCIDENTAL
 from tests.support.registers import (
     article_xml,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from assets.actions.channels import DeliveryResult, OutgoingMessage
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ACTION_ID = "0b6e3f4a-5c1d-4e8f-9a2b-3c4d5e6f7a8b"
 RECIPIENT = "asa.ostberg@example.org"
 SUBJECT = "Tack för din beställning WEB-2025-000481, Åsa"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
+
 JSON = {"content-type": "application/json"}
 
 

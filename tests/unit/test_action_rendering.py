@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,7 @@ from assets.actions.rendering import (
     render,
 )
 from schemas.automations import compile_template, load_automations, parse_automations
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import json
 import random
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -33,10 +32,10 @@ from assets.orders.documents import (
     state_columns,
     version_tag_for,
 )
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 from schemas.orders import ChangeDelivery, ChangeStatus, Order
 from schemas.problems import FieldError, ProcessingWarning
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ORDER_ID = "WEB-2025-000481"
 CONTACT_ID = "contact-lena"
 LANDED_AT = datetime(2025, 11, 21, 12, 0, tzinfo=UTC)

@@ -16,8 +16,8 @@ from schemas.automations import (
     load_automations,
     parse_automations,
 )
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SHIPPED_ACTIONS = ["ConfirmOrder", "ConfirmShipment", "ConfirmReturn"]
 
 VALID = """

@@ -10,7 +10,6 @@ import copy
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandera.errors
@@ -19,6 +18,7 @@ import pytest
 
 from assets.orders.changes import change_seq
 from assets.orders.validation import ValidatedBatch, check_rules, parse_changes
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 from schemas.frames import (
     ORDER_CHANGE_POLARS_SCHEMA,
     ORDER_LINE_POLARS_SCHEMA,
@@ -29,7 +29,6 @@ from schemas.orders import ChangeDelivery, ChangeStatus, Order
 from schemas.problems import FieldError
 from schemas.tables import ORDER_CHANGES
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 STATUSES = ("InProgress", "Completed", "Cancelled")
 LANDED_AT = datetime(2025, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -7,12 +7,12 @@ import copy
 import json
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 from schemas.orders import (
     ChangeDelivery,
     ChangeStatus,
@@ -23,7 +23,6 @@ from schemas.orders import (
 )
 from schemas.problems import FieldError, field_errors_from_validation, json_pointer
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 STATUSES = ("InProgress", "Completed", "Cancelled")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -22,11 +21,11 @@ from assets.receipts.registration import (
 )
 from assets.receipts.state import line_table, receipt_table
 from assets.receipts.validation import check_conventions, convention_warnings, parse_submissions
+from schemas.examples import EXAMPLES_DIR as EXAMPLES
 from schemas.problems import FieldError, ProcessingWarning, field_errors_from_validation
 from schemas.receipts import Receipt, ReceiptLineType, receipt_document
 from schemas.tables import RECEIPT_SUBMISSIONS
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 LANDED_AT = datetime(2025, 11, 22, 18, 0, tzinfo=UTC)
 
 
