@@ -1,6 +1,9 @@
 # Developer entry points. A fresh machine needs only python3 (with venv and pip), make, git, Node.js
-# with npm (the benchmarks' load generator, the tests' Azure storage emulator) and network access to PyPI and the npm registry: uv is
-# bootstrapped into .tools/ when it is not on PATH.
+# with npm (the benchmarks' load generator, the tests' Azure storage emulator), network access to
+# PyPI and the npm registry, and for `make test` a Debian (or Ubuntu) system with apt-get, as root
+# or with sudo, and access to its package archive: the browser tests' Chromium is Debian's
+# `chromium` package, which `make test` installs when it is missing. uv is bootstrapped into
+# .tools/ when it is not on PATH.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -24,8 +27,14 @@ BENCH_TOOLS := bench/node_modules/.installed
 # Azurite, Microsoft's Azure Blob Storage emulator (pinned in tests/emulators/package-lock.json),
 # for the tests of a lake on az://.
 TEST_EMULATORS := tests/emulators/node_modules/.installed
+# The browser tests (tests/browser/) drive Debian's Chromium through Playwright's Python package,
+# whose wheel ships its driver: never `playwright install`, which downloads a browser build. Set
+# CHROMIUM to use another Chromium binary (the tests read it too).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help venv bytecode run test lint format lock clean bench bench-quick bench-setup soak
+.PHONY: help venv bytecode browser run test lint format lock clean bench bench-quick bench-setup soak
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -59,7 +68,7 @@ run: bytecode ## Run intake (:8000), Dagster UI (:3000) and daemon; Ctrl-C stops
 # of a 22-minute run).
 TEST_WORKERS ?= 4
 
-test: lint bytecode $(BENCH_TOOLS) $(TEST_EMULATORS) ## Lint, check formatting, run the suite in TEST_WORKERS processes (PYTEST_ARGS=...)
+test: lint bytecode $(BENCH_TOOLS) $(TEST_EMULATORS) $(CHROMIUM) ## Lint, check formatting, run the suite in TEST_WORKERS processes (PYTEST_ARGS=...)
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 $(BENCH_TOOLS): bench/package-lock.json
@@ -69,6 +78,19 @@ $(BENCH_TOOLS): bench/package-lock.json
 $(TEST_EMULATORS): tests/emulators/package-lock.json
 	npm ci --prefix tests/emulators --no-audit --no-fund --loglevel=error
 	touch $@
+
+browser: $(CHROMIUM) ## Install Debian's chromium for the browser tests (apt-get; nothing when present)
+
+# A file target: nothing to do (no apt-get at all) once the binary is there. The package lists are
+# updated only when they do not know chromium, or when the install fails on stale lists.
+$(CHROMIUM):
+	install="$(APT_GET) install -y -qq --no-install-recommends chromium"; \
+	if apt-cache show chromium >/dev/null 2>&1; then \
+		$$install || { $(APT_GET) update -qq && $$install; }; \
+	else \
+		$(APT_GET) update -qq && $$install; \
+	fi
+	@test -x $@ || { echo "$@ is still missing after installing chromium" >&2; exit 1; }
 
 bench-setup: bytecode $(BENCH_TOOLS) ## Install the benchmarks' load generator (Node.js's npm needed)
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from ingest_api.access_log import AccessLogMiddleware
 from ingest_api.api_key_cache import ApiKeyCache
@@ -118,7 +119,9 @@ def create_app(
             for committer in committers.values():
                 await committer.stop()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the package, not from a CDN: they
+    # render on a machine without internet access (tests/browser/ opens /docs offline).
+    app = FastAPIOffline(
         title="engage-orders",
         version="3",
         summary="Orders and transactions intake, compatible with the Engage Orders v3 API.",

@@ -33,6 +33,9 @@ storage:
 INSTANCE_SETTINGS = """
 telemetry:
   enabled: false
+nux:
+  # No newsletter sign-up dialog over the UI at the first visit: operators come to work.
+  enabled: false
 
 concurrency:
   pools:
