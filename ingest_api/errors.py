@@ -109,6 +109,7 @@ async def _database_down(_request: Request, error: Exception) -> JSONResponse:
 
 
 DATABASE_DOWN = Problem(
+    type="urn:engage-orders:problem:DatabaseUnavailable",
     title="Service Unavailable",
     status=503,
     detail="The operational database is unavailable; nothing was stored. Retry later.",

@@ -181,6 +181,12 @@ def process(skip_gold: bool) -> None:
     default=None,
     help="Post to this running intake (e.g. http://127.0.0.1:8000) instead of one of its own.",
 )
+@click.option(
+    "--ui-url",
+    default=f"http://{DEFAULT_HOST}:{DEFAULT_UI_PORT}",
+    show_default=True,
+    help="The Dagster UI the summary points to (`engage-orders run --ui-port`).",
+)
 def demo(
     contacts: int,
     orders: int,
@@ -188,6 +194,7 @@ def demo(
     seed: int | None,
     as_of: datetime | None,
     api_url: str | None,
+    ui_url: str,
 ) -> None:
     """Post a seeded retail history through the HTTP API, then process it.
 
@@ -204,8 +211,7 @@ def demo(
     ensure_dagster_home(settings)
     now = as_of.replace(tzinfo=UTC) if as_of else as_of_default()
     script = DemoScript(contacts, orders, days, DEFAULT_SEED if seed is None else seed, now)
-    ui_url = f"http://{DEFAULT_HOST}:{DEFAULT_UI_PORT}"
-    sys.exit(0 if run_demo(script, settings, api_url, ui_url) else 1)
+    sys.exit(0 if run_demo(script, settings, api_url, ui_url.rstrip("/")) else 1)
 
 
 @main.group()

@@ -169,7 +169,13 @@ def _stop(product: RunningProduct) -> None:
 def run_demo(product: RunningProduct, *options: str) -> subprocess.CompletedProcess[str]:
     """`engage-orders demo OPTIONS` against the running intake, on the product's installation."""
     finished = subprocess.run(
-        [_script("engage-orders"), "demo", "--api-url", product.api_url, *options],
+        [
+            _script("engage-orders"),
+            "demo",
+            f"--api-url={product.api_url}",
+            f"--ui-url={product.ui_url}",
+            *options,
+        ],
         cwd=PROJECT_ROOT,
         env=product.env,
         capture_output=True,
@@ -181,6 +187,7 @@ def run_demo(product: RunningProduct, *options: str) -> subprocess.CompletedProc
         f"`engage-orders demo` failed ({finished.returncode}):\n{finished.stderr[-4000:]}\n"
         f"--- engage-orders run:\n{product.log()}"
     )
+    assert f"Dagster UI    {product.ui_url}" in finished.stdout, finished.stdout
     return finished
 
 

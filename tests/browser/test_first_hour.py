@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from schemas.gold_tables import FACT_ORDER
 from tests.browser.support import (
@@ -31,6 +31,8 @@ DEMO_OPTIONS = ("--contacts", "10", "--orders", str(ORDERS), "--days", "14")
 AS_OF = ("--as-of", "2026-11-01")
 LAYERS = ("bronze", "silver", "gold", "segments")
 ASSETS = {"bronze": "order_changes", "silver": "orders", "gold": "fact_order_line"}
+GROUPS_SIDE_BY_SIDE = "localStorage.setItem('asset-graph-direction', JSON.stringify('vertical'))"
+"""The asset graph's layout with the groups side by side, as the UI keeps it in the browser."""
 """An asset of each layer whose name the graph shows whole (long names are cut in the middle)."""
 
 DAY = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
@@ -52,6 +54,7 @@ def test_after_the_demo_the_ui_and_the_api_docs_show_what_the_newcomer_is_told_t
     with running_product(tmp_path) as product:
         run_demo(product, *DEMO_OPTIONS, *AS_OF)
         with chromium_page(tmp_path / "chromium-profile") as page:
+            page.context.add_init_script(GROUPS_SIDE_BY_SIDE)
             screen = Screen(page, tmp_path, product)
             check_asset_graph(screen, product.ui_url)
             check_gold_table_page(screen, product.ui_url)
@@ -69,27 +72,27 @@ def check_asset_graph(screen: Screen, ui_url: str) -> None:
             f"the {layer} group in the asset graph",
             timeout_s=UI_TIMEOUT_S,
         )
-    with screen.step("the asset graph's controls (sidebar, navigation, settings menu)"):
-        # The graph fits itself to the space it has: give it the whole width first.
+    with screen.step("the asset graph's sidebar and navigation, hidden, and its groups expanded"):
         page.locator("button:has([aria-label=panel_show_right])").filter(
             has_not_text="navigation"
         ).click()
         page.get_by_role("button", name="Hide navigation").click()
-        choose_graph_setting(page, "Change graph to vertical orientation")
-        choose_graph_setting(page, "Expand all groups")
-        # The graph was fitted to the page with its groups collapsed: one step back shows it all.
+        page.locator("button:has([aria-label=settings])").last.click()  # the graph's
+        page.get_by_role("menuitem", name="Expand all groups").click()
+        # The menu may stay open, and when slow it fades out over the next click: close it.
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("menu")).to_have_count(0, timeout=UI_TIMEOUT_S * 1000)
+        # Fitted to the collapsed groups: one step back shows the expanded graph whole.
         page.locator("button:has([aria-label=zoom_out])").click()
     for layer, asset in ASSETS.items():
-        screen.shows(graph.get_by_text(asset, exact=True), f"the {layer} asset {asset}")
+        screen.shows(
+            graph.get_by_text(asset, exact=True),
+            f"the {layer} asset {asset}",
+            timeout_s=UI_TIMEOUT_S,
+        )
     with screen.step("every asset the demo built, with its materialization status"):
         expect(page.locator(NODE_WITHOUT_STATUS)).to_have_count(0, timeout=UI_TIMEOUT_S * 1000)
     screen.save("dagster-asset-graph.png")
-
-
-def choose_graph_setting(page: Page, item: str) -> None:
-    # The graph's settings button (the navigation's own comes first).
-    page.locator("button:has([aria-label=settings])").last.click()
-    page.get_by_role("menuitem", name=item).click()
 
 
 def check_gold_table_page(screen: Screen, ui_url: str) -> None:

@@ -157,6 +157,7 @@ def test_requests_get_503_while_the_database_is_down_and_nothing_acknowledged_is
             assert probe.status_code == 503, probe.text
             assert probe.headers["content-type"].startswith("application/problem+json")
             assert probe.headers["retry-after"] == "10"
+            assert probe.json()["type"] == "urn:engage-orders:problem:DatabaseUnavailable"
         assert readiness["down"].status_code == 503
         assert readiness["down"].json()["checks"] == {"database": "unreachable", "lake": "ok"}
         assert readiness["up"].status_code == 200
