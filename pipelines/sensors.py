@@ -281,13 +281,12 @@ with warnings.catch_warnings():
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Runs the freshness check (`freshness_check`) of each table build_gold rewrites (star "
-        "schema and segments) once it is due, in a run of its own: a check fails when its table "
-        "was not rebuilt for 25 hours, i.e. the daemon, "
-        "build_gold or build_gold_sensor has stopped. Dagster's own freshness sensor under a "
-        "description that says what it checks."
+        "schema and segments) once it is due, in a run of its own. A check fails when its table "
+        "was not rebuilt for 25 hours: the daemon, build_gold or build_gold_sensor has stopped."
     ),
 )
 def gold_freshness_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    """Dagster's own freshness sensor, under a description that says what it checks."""
     return _freshness_evaluation(context)
 
 
