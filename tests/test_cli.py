@@ -22,7 +22,7 @@ from pipelines.cli import main
 from storage.apikeys import authenticate
 from storage.db import session_scope
 from storage.settings import EngageSettings
-from tests.support.processes import descendants, is_running
+from tests.support.processes import descendants, is_running, own_installation_env
 from tests.support.server import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -184,14 +184,7 @@ def test_apikey_commands_reject_an_unknown_id_with_exit_2(
 
 @pytest.fixture
 def supervisor_env(tmp_path: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("ENGAGE_") and key != "DAGSTER_HOME"
-    }
-    env["ENGAGE_HOME"] = str(tmp_path / "engage")
-    env["DAGSTER_HOME"] = str(tmp_path / "dagster")
-    return env
+    return own_installation_env(tmp_path)
 
 
 @dataclass

@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
-from tests.support.processes import descendants, is_running
+from tests.support.processes import descendants, is_running, own_installation_env
 from tests.support.server import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -63,18 +63,6 @@ class RunningProduct:
         return self.log_path.read_text(errors="replace")[-tail:]
 
 
-def product_env(tmp_path: Path) -> dict[str, str]:
-    """This environment without any engage-orders or Dagster setting, on a home of its own."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("ENGAGE_") and key != "DAGSTER_HOME"
-    }
-    env["ENGAGE_HOME"] = str(tmp_path / "engage")
-    env["DAGSTER_HOME"] = str(tmp_path / "dagster")
-    return env
-
-
 def _script(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
@@ -82,7 +70,7 @@ def _script(name: str) -> str:
 @contextlib.contextmanager
 def running_product(tmp_path: Path) -> Iterator[RunningProduct]:
     """`engage-orders run` on free ports, as from a terminal; stopped with Ctrl-C at the end."""
-    env = product_env(tmp_path)
+    env = own_installation_env(tmp_path)
     for attempt in range(1, 4):
         product = _start(tmp_path, env)
         try:

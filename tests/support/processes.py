@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 PROC = "/proc"
 
@@ -39,3 +40,16 @@ def descendants(root: int) -> list[int]:
             found.append(child)
             pending.append(child)
     return found
+
+
+def own_installation_env(home: Path) -> dict[str, str]:
+    """This environment without any engage-orders or Dagster setting, on installation folders of
+    its own under `home`: a product started with it sees nothing of the developer's set-up."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("ENGAGE_") and key != "DAGSTER_HOME"
+    }
+    env["ENGAGE_HOME"] = str(home / "engage")
+    env["DAGSTER_HOME"] = str(home / "dagster")
+    return env
