@@ -14,6 +14,7 @@ from ingest_api.api_docs.problems import (
     not_found,
     parameter_problem,
     problem,
+    unknown_contact,
 )
 from schemas.actions import ActionRequest
 from schemas.examples import example_json
@@ -147,12 +148,7 @@ def _communications() -> OperationDoc:
         "Filter by the `actionId` an action's 202 answered with.",
         Replay(query={"actionId": "ConfirmOrder"}),
     )
-    unknown = not_found(
-        "ContactNotFound",
-        "No such contact.",
-        Replay(query={"contactId": story.UNKNOWN_ID}),
-        "No live contact has this id",
-    )
+    unknown = unknown_contact(Replay(query={"contactId": story.UNKNOWN_ID}))
     return OperationDoc(
         {
             200: Answer({"page": Example("The order's messages, newest first", messages)}),

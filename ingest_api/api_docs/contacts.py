@@ -9,7 +9,13 @@ from ingest_api.api_docs.answers import page
 from ingest_api.api_docs.model import Answer, Body, Example, OperationDoc, Operations, Replay
 from ingest_api.api_docs.model import json_body as dumps
 from ingest_api.api_docs.orders import processed_order
-from ingest_api.api_docs.problems import count_too_large, format_problem, not_found, problem
+from ingest_api.api_docs.problems import (
+    count_too_large,
+    format_problem,
+    not_found,
+    problem,
+    unknown_contact,
+)
 from ingest_api.api_docs.receipts import processed
 from ingest_api.api_docs.shapes import Loyalty, PersonalDataExtract
 from schemas.contacts import ContactOut, ContactPatch, NewContact
@@ -54,12 +60,7 @@ def patched() -> dict[str, Any]:
 
 
 def _unknown(summary: str = "No live contact has this id", **replay: Any) -> Example:
-    return not_found(
-        "ContactNotFound",
-        "No such contact.",
-        Replay(path={"contactId": story.UNKNOWN_ID}, **replay),
-        summary,
-    )
+    return unknown_contact(Replay(path={"contactId": story.UNKNOWN_ID}, **replay), summary)
 
 
 def _duplicate() -> Example:
@@ -117,11 +118,8 @@ def _lookup() -> OperationDoc:
         ),
         replay=Replay(query={"email": story.EMAIL, "memberNumber": "100481"}),
     )
-    unknown = not_found(
-        "ContactNotFound",
-        "No such contact.",
-        Replay(query={"email": "nils.holm@example.org"}),
-        "No live contact has the key",
+    unknown = unknown_contact(
+        Replay(query={"email": "nils.holm@example.org"}), "No live contact has the key"
     )
     several = Example(
         "`any` matched several contacts",

@@ -17,6 +17,7 @@ from ingest_api.api_docs.problems import (
     not_found,
     problem,
     since_without_offset,
+    unknown_contact,
 )
 from ingest_api.api_docs.shapes import OrderJobSucceeded, ProcessedOrder
 from schemas.examples import example_json
@@ -205,12 +206,7 @@ def _read() -> OperationDoc:
 def _list() -> OperationDoc:
     next_href = f"{ORDERS}?contactId={story.CONTACT_ID}&offset=1&count=1"
     first = page([processed_order()], total=3, count=1, next_href=next_href)
-    unknown = not_found(
-        "ContactNotFound",
-        "No such contact.",
-        Replay(query={"contactId": story.UNKNOWN_ID}),
-        "No live contact has this id",
-    )
+    unknown = unknown_contact(Replay(query={"contactId": story.UNKNOWN_ID}))
     return OperationDoc(
         {
             200: Answer({"page": Example("Lena's newest order", first)}, Page[ProcessedOrder]),

@@ -14,7 +14,13 @@ from typing import Any
 from ingest_api.accepted import landing_failed
 from ingest_api.api_docs.model import Example, Replay
 from ingest_api.body import not_json, too_large
-from ingest_api.deps import invalid_api_key, missing_api_key, missing_scope, rate_limited
+from ingest_api.deps import (
+    contact_not_found,
+    invalid_api_key,
+    missing_api_key,
+    missing_scope,
+    rate_limited,
+)
 from ingest_api.errors import DATABASE_DOWN, ProblemError, format_error, invalid_parameters
 from ingest_api.routes.registers import invalid_body
 from schemas.paging import MAX_COUNT
@@ -68,6 +74,12 @@ def problem(
 def not_found(code: str, detail: str, replay: Replay, summary: str) -> Example:
     """The 404 for an id that names nothing, with the request that asks for it."""
     return Example(summary, problem(404, "Not Found", code, detail), replay=replay)
+
+
+def unknown_contact(replay: Replay, summary: str = "No live contact has this id") -> Example:
+    """The 404 of every operation that names a contact no live contact has: the routes' own
+    `contact_not_found`, so the example cannot drift from the answer."""
+    return Example(summary, _value(contact_not_found()), replay=replay)
 
 
 def count_too_large(**query: str) -> Example:

@@ -17,6 +17,7 @@ from ingest_api.api_docs.problems import (
     parameter_problem,
     problem,
     since_without_offset,
+    unknown_contact,
 )
 from ingest_api.api_docs.shapes import ProcessedReceipt
 from schemas.examples import example_json
@@ -185,12 +186,7 @@ def _list() -> OperationDoc:
         "The list is always of one contact's receipts.",
         Replay(),
     )
-    unknown = not_found(
-        "ContactNotFound",
-        "No such contact.",
-        Replay(query={"contactId": story.UNKNOWN_ID}),
-        "No live contact has this id",
-    )
+    unknown = unknown_contact(Replay(query={"contactId": story.UNKNOWN_ID}))
     return OperationDoc(
         {
             200: Answer({"page": Example("Lena's receipts", receipts)}, Page[ProcessedReceipt]),
